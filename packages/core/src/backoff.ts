@@ -1,0 +1,54 @@
+import type { BackoffStrategy } from "./options.js";
+
+export interface BackoffParams {
+  /** Retries so far (0 before the first retry). */
+  retries: number;
+  minBackoff: number;
+  maxBackoff: number;
+  /** Needed by the spread strategies; null means unbounded. */
+  maxRetries: number | null;
+  strategy: BackoffStrategy;
+  jitter: boolean;
+  random?: () => number;
+}
+
+const MAX_EXPONENT = 32;
+
+/**
+ * Delay before the next retry, in ms. `exponential` is Dramatiq's formula
+ * (minBackoff · 2^retries, capped); the others are Remoulade's. Jitter picks uniformly
+ * between half and all of the delay, as Dramatiq does.
+ */
+export function computeBackoff(p: BackoffParams): number {
+  const { retries, minBackoff, maxBackoff } = p;
+  let backoff: number;
+  switch (p.strategy) {
+    case "constant":
+      backoff = minBackoff;
+      break;
+    case "linear":
+      backoff = minBackoff * (retries + 1);
+      break;
+    case "spread_linear": {
+      const steps = p.maxRetries === null ? 0 : p.maxRetries - 1;
+      backoff = steps > 0 ? minBackoff + ((maxBackoff - minBackoff) * Math.min(retries, steps)) / steps : minBackoff;
+      break;
+    }
+    case "spread_exponential": {
+      const steps = p.maxRetries === null ? 0 : p.maxRetries - 1;
+      backoff =
+        steps > 0 && minBackoff > 0
+          ? minBackoff * (maxBackoff / minBackoff) ** (Math.min(retries, steps) / steps)
+          : minBackoff;
+      break;
+    }
+    default:
+      backoff = minBackoff * 2 ** Math.min(retries, MAX_EXPONENT);
+  }
+  backoff = Math.min(backoff, maxBackoff);
+  if (p.jitter) {
+    const half = backoff / 2;
+    backoff = half + (p.random ?? Math.random)() * half;
+  }
+  return Math.floor(backoff);
+}

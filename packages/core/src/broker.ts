@@ -1,0 +1,382 @@
+import type { Actor } from "./actor.js";
+import type { ConsumeOptions, Consumer } from "./consumer.js";
+import { ActorNotFound, MiddlewareError, QueueNotFound } from "./errors.js";
+import { lazyLogger } from "./logger.js";
+import type { Message } from "./message.js";
+import type { MessageProxy } from "./message-proxy.js";
+import { defaultMiddleware } from "./middleware/defaults.js";
+import type { HookName, Middleware, MiddlewareHooks } from "./middleware/middleware.js";
+import { HOOK_NAMES } from "./middleware/middleware.js";
+import { checkOption } from "./options.js";
+import { assertQueueName, dqName, qName } from "./queue-names.js";
+import type { ResultReader } from "./results/types.js";
+
+export interface BrokerOptions {
+  /** The full middleware list; defaults to AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries. */
+  middleware?: Middleware[];
+}
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many ms from now. */
+  delay?: number;
+}
+
+export interface JoinOptions {
+  /** Give up with QueueJoinTimeout after this many ms. */
+  timeout?: number;
+}
+
+export interface QueueMessageCounts {
+  /** Waiting in the queue. */
+  ready: number;
+  /** Waiting in the delay queue. */
+  delayed: number;
+  /** In the dead-letter queue. */
+  dead: number;
+}
+
+/** Names the actor options every broker accepts, whatever its middleware. */
+const BASE_ACTOR_OPTIONS = ["actorName", "queueName", "priority", "alternativeQueues", "broker"];
+
+// biome-ignore lint/suspicious/noExplicitAny: hooks are stored untyped and called with their own args.
+type HookFn = (this: Middleware, broker: Broker, ...args: any[]) => void | Promise<void>;
+
+const log = lazyLogger("taskq.Broker");
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== undefined && v !== null && typeof (v as { then?: unknown }).then === "function";
+}
+
+type MiddlewareClass = abstract new (...args: never[]) => Middleware;
+
+/**
+ * What every broker shares: middleware and hook dispatch, actor and queue declarations,
+ * the enqueue pipeline (delays, hooks, encoding). Subclasses move bytes.
+ */
+export abstract class Broker {
+  private middlewareList: Middleware[];
+  private hooks = new Map<HookName, Middleware[]>();
+  private actorOptionNames = new Set<string>();
+  protected readonly actors = new Map<string, Actor>();
+  protected readonly queues = new Set<string>();
+  protected readonly delayQueues = new Set<string>();
+  private queueListeners = new Set<(queueName: string) => void>();
+
+  constructor(options: BrokerOptions = {}) {
+    this.middlewareList = options.middleware ? [...options.middleware] : defaultMiddleware();
+    this.rebuildHooks();
+  }
+
+  /** The middleware, in order. */
+  get middleware(): readonly Middleware[] {
+    return this.middlewareList;
+  }
+
+  /** Every option name an actor on this broker may be declared with. */
+  get actorOptions(): ReadonlySet<string> {
+    return this.actorOptionNames;
+  }
+
+  /**
+   * Add a middleware at the end of the list, or just before/after the first middleware of
+   * a given class. It sees the actors and queues declared so far.
+   */
+  addMiddleware(
+    middleware: Middleware,
+    position: { before?: MiddlewareClass; after?: MiddlewareClass } = {},
+  ): void {
+    const { before, after } = position;
+    if (before !== undefined && after !== undefined) {
+      throw new TypeError("addMiddleware: pass either before or after, not both");
+    }
+    const anchor = before ?? after;
+    if (anchor === undefined) {
+      this.middlewareList.push(middleware);
+    } else {
+      const index = this.middlewareList.findIndex((m) => m instanceof anchor);
+      if (index < 0) {
+        throw new TypeError(`addMiddleware: no ${anchor.name} middleware on this broker to put it ${before ? "before" : "after"}`);
+      }
+      this.middlewareList.splice(before ? index : index + 1, 0, middleware);
+    }
+    this.rebuildHooks();
+    for (const actor of this.actors.values()) this.callSync(middleware, "afterDeclareActor", actor);
+    for (const q of this.queues) this.callSync(middleware, "afterDeclareQueue", q);
+    for (const q of this.delayQueues) this.callSync(middleware, "afterDeclareDelayQueue", q);
+  }
+
+  private rebuildHooks(): void {
+    this.hooks.clear();
+    for (const name of HOOK_NAMES) {
+      const list = this.middlewareList.filter((m) => typeof m[name] === "function");
+      if (name.startsWith("after")) list.reverse();
+      this.hooks.set(name, list);
+    }
+    this.actorOptionNames = new Set(BASE_ACTOR_OPTIONS);
+    for (const m of this.middlewareList) for (const o of m.actorOptions) this.actorOptionNames.add(o);
+  }
+
+  /** Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
+  hasHook(name: HookName): boolean {
+    return (this.hooks.get(name)?.length ?? 0) > 0;
+  }
+
+  /**
+   * Runs the `before*` hooks in order. Returns nothing when every hook was synchronous, so
+   * the caller pays for an await only when a hook is async. A MiddlewareError propagates.
+   */
+  emitBefore<K extends HookName>(
+    name: K,
+    ...args: Parameters<NonNullable<MiddlewareHooks[K]>> extends [Broker, ...infer A] ? A : never
+  ): void | Promise<void> {
+    return this.emit(name, true, args);
+  }
+
+  /** Runs the `after*` hooks in reverse order; errors are logged and ignored. */
+  emitAfter<K extends HookName>(
+    name: K,
+    ...args: Parameters<NonNullable<MiddlewareHooks[K]>> extends [Broker, ...infer A] ? A : never
+  ): void | Promise<void> {
+    return this.emit(name, false, args);
+  }
+
+  private emit(name: HookName, propagate: boolean, args: unknown[]): void | Promise<void> {
+    const list = this.hooks.get(name);
+    if (list === undefined || list.length === 0) return;
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      let r: unknown;
+      try {
+        r = (m[name] as HookFn).call(m, this, ...args);
+      } catch (err) {
+        this.hookFailed(m, name, err, propagate);
+        continue;
+      }
+      if (isThenable(r)) return this.emitRest(list, i, r, name, propagate, args);
+    }
+  }
+
+  private async emitRest(
+    list: Middleware[],
+    index: number,
+    pending: PromiseLike<unknown>,
+    name: HookName,
+    propagate: boolean,
+    args: unknown[],
+  ): Promise<void> {
+    try {
+      await pending;
+    } catch (err) {
+      this.hookFailed(list[index]!, name, err, propagate);
+    }
+    for (let i = index + 1; i < list.length; i++) {
+      const m = list[i]!;
+      try {
+        await (m[name] as HookFn).call(m, this, ...args);
+      } catch (err) {
+        this.hookFailed(m, name, err, propagate);
+      }
+    }
+  }
+
+  private hookFailed(m: Middleware, name: HookName, err: unknown, propagate: boolean): void {
+    if (propagate && err instanceof MiddlewareError) throw err;
+    log.error({ err }, `Unexpected failure in ${name} of ${m.constructor.name}; ignored.`);
+  }
+
+  /** Declaration hooks are synchronous; a stray promise is still watched for errors. */
+  private callSync(m: Middleware, name: HookName, arg: unknown): void {
+    try {
+      const r = (m[name] as HookFn | undefined)?.call(m, this, arg);
+      if (isThenable(r)) (r as Promise<void>).catch((err) => this.hookFailed(m, name, err, false));
+    } catch (err) {
+      this.hookFailed(m, name, err, false);
+    }
+  }
+
+  private emitSync(name: HookName, arg: unknown): void {
+    const r = this.emit(name, true, [arg]);
+    if (r) r.catch((err) => log.error({ err }, `Unexpected failure in ${name}; ignored.`));
+  }
+
+  /**
+   * Register an actor: checks its name is free and that every option is one some
+   * middleware reads, with a value of the right type. Declares its queues.
+   */
+  declareActor(actor: Actor): void {
+    if (this.actors.has(actor.actorName) && this.actors.get(actor.actorName) !== actor) {
+      throw new TypeError(`An actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`);
+    }
+    for (const name of Object.keys(actor.options)) {
+      if (!this.actorOptionNames.has(name)) {
+        const known = [...this.actorOptionNames].filter((o) => !BASE_ACTOR_OPTIONS.includes(o)).sort();
+        throw new TypeError(
+          `Unknown option ${JSON.stringify(name)} for actor ${JSON.stringify(actor.actorName)}; this broker's middleware accept: ${known.join(", ")}`,
+        );
+      }
+      checkOption(name, (actor.options as Record<string, unknown>)[name], `actor ${actor.actorName}`);
+    }
+    this.emitSync("beforeDeclareActor", actor);
+    this.declareQueue(actor.queueName);
+    for (const q of actor.alternativeQueues) this.declareQueue(q);
+    this.actors.set(actor.actorName, actor);
+    this.emitSync("afterDeclareActor", actor);
+  }
+
+  /** Declare a queue (and its delay queue). Idempotent. */
+  declareQueue(queueName: string): void {
+    assertQueueName(queueName);
+    if (this.queues.has(queueName)) return;
+    this.emitSync("beforeDeclareQueue", queueName);
+    this.queues.add(queueName);
+    this.onQueueDeclared(queueName);
+    this.emitSync("afterDeclareQueue", queueName);
+    const dq = dqName(queueName);
+    this.delayQueues.add(dq);
+    this.onQueueDeclared(dq);
+    this.emitSync("afterDeclareDelayQueue", dq);
+    for (const listener of this.queueListeners) listener(queueName);
+  }
+
+  /** Subclass hook: a queue or delay queue was declared (lazy brokers just note it). */
+  protected onQueueDeclared(_queueName: string): void {}
+
+  /** Call `listener` for each queue declared from now on; returns an unsubscribe function. */
+  watchQueues(listener: (queueName: string) => void): () => void {
+    this.queueListeners.add(listener);
+    return () => this.queueListeners.delete(listener);
+  }
+
+  getActor(actorName: string): Actor {
+    const actor = this.actors.get(actorName);
+    if (actor === undefined) throw new ActorNotFound(`Actor ${JSON.stringify(actorName)} is not declared on this broker`);
+    return actor;
+  }
+
+  /** The actor, or undefined: for hot paths that handle absence themselves. */
+  findActor(actorName: string): Actor | undefined {
+    return this.actors.get(actorName);
+  }
+
+  getDeclaredActors(): Set<string> {
+    return new Set(this.actors.keys());
+  }
+
+  getDeclaredQueues(): Set<string> {
+    return new Set(this.queues);
+  }
+
+  getDeclaredDelayQueues(): Set<string> {
+    return new Set(this.delayQueues);
+  }
+
+  /** The Results middleware's backend; an error when there is none. */
+  getResultsBackend(): ResultReader {
+    for (const m of this.middlewareList) {
+      const backend = m.resultsBackend;
+      if (backend !== undefined) return backend;
+    }
+    throw new Error("This broker has no result backend: add the Results middleware with a backend");
+  }
+
+  private checkDelay(delay: number | undefined): void {
+    if (delay !== undefined && !(typeof delay === "number" && delay >= 0 && Number.isFinite(delay))) {
+      throw new TypeError(`delay must be a finite number of ms ≥ 0, got ${String(delay)}`);
+    }
+  }
+
+  /** The message as it goes on the wire: on the delay queue, with its eta, when delayed. */
+  private prepare<R>(message: Message<R>, delay: number | undefined): Message<R> {
+    const queueName = qName(message.queueName);
+    if (!this.queues.has(queueName)) {
+      throw new QueueNotFound(`Queue ${JSON.stringify(queueName)} is not declared on this broker`);
+    }
+    if (delay !== undefined && delay > 0) {
+      return message.copy({ queueName: dqName(queueName), options: { eta: Date.now() + delay } });
+    }
+    return message.queueName === queueName ? message : message.copy({ queueName });
+  }
+
+  /**
+   * Put a message on its queue (or its delay queue). Resolves to the message as enqueued —
+   * a copy when delayed — once the broker has it.
+   */
+  async enqueue<R>(message: Message<R>, options: EnqueueOptions = {}): Promise<Message<R>> {
+    const { delay } = options;
+    this.checkDelay(delay);
+    const prepared = this.prepare(message, delay);
+    const before = this.emitBefore("beforeEnqueue", prepared, delay);
+    if (before) await before;
+    const stored = await this.doEnqueue(prepared);
+    const after = this.emitAfter("afterEnqueue", stored, delay);
+    if (after) await after;
+    return stored;
+  }
+
+  /** Enqueue several messages; brokers that can do it in one round trip do. */
+  async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+    const { delay } = options;
+    this.checkDelay(delay);
+    const prepared = messages.map((m) => this.prepare(m, delay));
+    if (this.hasHook("beforeEnqueue")) {
+      for (const m of prepared) {
+        const r = this.emitBefore("beforeEnqueue", m, delay);
+        if (r) await r;
+      }
+    }
+    const stored = await this.doEnqueueMany(prepared);
+    if (this.hasHook("afterEnqueue")) {
+      for (const m of stored) {
+        const r = this.emitAfter("afterEnqueue", m, delay);
+        if (r) await r;
+      }
+    }
+    return stored;
+  }
+
+  /**
+   * Move a due delayed message from the delay queue a consumer read it from to its queue.
+   * Brokers that can do it in one atomic step override `doPromote`.
+   */
+  async promoteDelayed(consumer: Consumer, delayed: MessageProxy): Promise<void> {
+    const target = delayed.message.copy({ queueName: qName(delayed.queueName) });
+    const before = this.emitBefore("beforeEnqueue", target, undefined);
+    if (before) await before;
+    await this.doPromote(consumer, delayed, target);
+    const after = this.emitAfter("afterEnqueue", target, undefined);
+    if (after) await after;
+  }
+
+  /** Default promotion: enqueue the copy, then ack the delayed original (two steps). */
+  protected async doPromote(consumer: Consumer, delayed: MessageProxy, target: Message): Promise<void> {
+    await this.doEnqueue(target);
+    await consumer.ack(delayed);
+  }
+
+  /** Store one prepared message; resolve to it (or the copy actually stored). */
+  protected abstract doEnqueue<R>(message: Message<R>): Promise<Message<R>>;
+
+  protected async doEnqueueMany<R>(messages: readonly Message<R>[]): Promise<Message<R>[]> {
+    const out: Message<R>[] = [];
+    for (const m of messages) out.push(await this.doEnqueue(m));
+    return out;
+  }
+
+  /** A consumer for one queue or delay queue. */
+  abstract consume(queueName: string, options?: ConsumeOptions): Consumer;
+
+  /** Resolve once the queue and its delay queue are empty and nothing of theirs is in flight. */
+  abstract join(queueName: string, options?: JoinOptions): Promise<void>;
+
+  /** Drop every message of a queue, its delay queue and its dead letters. */
+  abstract flush(queueName: string): Promise<void>;
+
+  async flushAll(): Promise<void> {
+    for (const q of this.queues) await this.flush(q);
+  }
+
+  abstract getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts>;
+
+  /** Release connections and timers. */
+  async close(): Promise<void> {}
+}

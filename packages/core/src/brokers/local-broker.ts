@@ -1,0 +1,65 @@
+import type { BrokerOptions, QueueMessageCounts } from "../broker.js";
+import { Broker } from "../broker.js";
+import type { Consumer } from "../consumer.js";
+import { BrokerError, SkipMessage } from "../errors.js";
+import { Message } from "../message.js";
+import { MessageProxy } from "../message-proxy.js";
+import { Callbacks } from "../middleware/callbacks.js";
+import { Pipelines } from "../middleware/pipelines.js";
+
+/**
+ * Runs each actor inline when its message is enqueued, with no worker (Remoulade's local
+ * broker): for development and scripts. The message still goes through encoding, so what
+ * could not travel fails here too; the actor's error rejects the `send`. Delays are not
+ * waited for. Default middleware: Callbacks and Pipelines (retries and time limits are a
+ * worker's business).
+ */
+export class LocalBroker extends Broker {
+  constructor(options: BrokerOptions = {}) {
+    super({ middleware: options.middleware ?? [new Callbacks(), new Pipelines()] });
+  }
+
+  protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
+    const decoded = Message.decode(message.encode()) as Message<R>;
+    const actor = this.getActor(decoded.actorName);
+    const proxy = new MessageProxy(decoded);
+    try {
+      const before = this.emitBefore("beforeProcessMessage", proxy);
+      if (before) await before;
+    } catch (err) {
+      if (err instanceof SkipMessage) {
+        const after = this.emitAfter("afterSkipMessage", proxy);
+        if (after) await after;
+        return message;
+      }
+      throw err;
+    }
+    const fn = actor.fn as (...args: unknown[]) => unknown;
+    const args = Object.keys(decoded.kwargs).length === 0 ? decoded.args : [...decoded.args, decoded.kwargs];
+    let result: unknown;
+    try {
+      result = await fn(...args);
+    } catch (err) {
+      proxy.stuffException(err);
+      proxy.fail();
+      const after = this.emitAfter("afterProcessMessage", proxy, { exception: err });
+      if (after) await after;
+      throw err;
+    }
+    const after = this.emitAfter("afterProcessMessage", proxy, { result });
+    if (after) await after;
+    return message;
+  }
+
+  consume(queueName: string): Consumer {
+    throw new BrokerError(`LocalBroker runs actors when they are sent; it has no consumers (queue ${queueName})`);
+  }
+
+  async join(): Promise<void> {}
+
+  async flush(): Promise<void> {}
+
+  async getQueueMessageCounts(): Promise<QueueMessageCounts> {
+    return { ready: 0, delayed: 0, dead: 0 };
+  }
+}

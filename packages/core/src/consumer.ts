@@ -1,0 +1,35 @@
+import type { MessageProxy } from "./message-proxy.js";
+
+export interface ConsumeOptions {
+  /** How many unacked messages this consumer may hold. */
+  prefetch?: number;
+  /** Idle time in ms after which a fetch resolves empty. */
+  timeout?: number;
+}
+
+export interface FetchOptions {
+  /** Resolve with no messages after this many idle ms. */
+  timeout: number;
+  /** Resolve at once, with no messages, when aborted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * A broker's view of one queue for one worker. Messages it hands out stay unacked until
+ * `ack` (done), `nack` (dead letter) or `requeue` (given back); whatever is still unacked
+ * when the consumer closes — or its process dies — is delivered again.
+ */
+export interface Consumer {
+  readonly queueName: string;
+  /**
+   * Up to `max` messages, as soon as at least one is there; an empty array after
+   * `timeout` idle ms or when `signal` aborts. Undecodable messages never come out of
+   * here: the consumer dead-letters them and logs why.
+   */
+  fetch(max: number, options: FetchOptions): Promise<MessageProxy[]>;
+  ack(message: MessageProxy): void | Promise<void>;
+  nack(message: MessageProxy): void | Promise<void>;
+  /** Give unprocessed messages back to their queue. */
+  requeue(messages: readonly MessageProxy[]): Promise<void>;
+  close(): Promise<void>;
+}

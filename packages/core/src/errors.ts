@@ -1,0 +1,142 @@
+/**
+ * Every error taskq raises extends TaskqError and carries a stable `code`, so callers can
+ * branch on `err.code` without depending on class identity across package copies.
+ */
+export class TaskqError extends Error {
+  readonly code: string = "TASKQ_ERROR";
+
+  constructor(message = "", options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BrokerError extends TaskqError {
+  override readonly code: string = "TASKQ_BROKER_ERROR";
+}
+
+/** Raised when bytes taken off a queue are not a valid message. */
+export class DecodeError extends TaskqError {
+  override readonly code = "TASKQ_DECODE_ERROR";
+  /** The bytes (or text) that failed to decode. */
+  readonly data: Uint8Array | string;
+
+  constructor(message: string, data: Uint8Array | string, cause?: unknown) {
+    super(message, { cause });
+    this.data = data;
+  }
+}
+
+/** Raised when a message names an actor that was never declared on the broker. */
+export class ActorNotFound extends BrokerError {
+  override readonly code = "TASKQ_ACTOR_NOT_FOUND";
+}
+
+/** Raised when an operation names a queue that was never declared on the broker. */
+export class QueueNotFound extends BrokerError {
+  override readonly code = "TASKQ_QUEUE_NOT_FOUND";
+}
+
+/** Raised by `broker.join()` when its timeout elapses first. */
+export class QueueJoinTimeout extends BrokerError {
+  override readonly code = "TASKQ_QUEUE_JOIN_TIMEOUT";
+}
+
+export class ConnectionError extends BrokerError {
+  override readonly code: string = "TASKQ_CONNECTION_ERROR";
+}
+
+/** The connection to the broker was lost while in use. */
+export class ConnectionClosed extends ConnectionError {
+  override readonly code = "TASKQ_CONNECTION_CLOSED";
+}
+
+/** A connection to the broker could not be opened. */
+export class ConnectionFailed extends ConnectionError {
+  override readonly code = "TASKQ_CONNECTION_FAILED";
+}
+
+export class RateLimitExceeded extends TaskqError {
+  override readonly code = "TASKQ_RATE_LIMIT_EXCEEDED";
+}
+
+/**
+ * Thrown by an actor to ask for a retry. Unlike other errors it is not logged as a failure;
+ * `delay` (ms), when given, replaces the computed backoff.
+ */
+export class Retry extends TaskqError {
+  override readonly code = "TASKQ_RETRY";
+  readonly delay: number | undefined;
+
+  constructor(options: { message?: string; delay?: number } = {}) {
+    super(options.message ?? "retry requested");
+    if (options.delay !== undefined && !(Number.isFinite(options.delay) && options.delay >= 0)) {
+      throw new TypeError(`Retry delay must be a non-negative number of ms, got ${options.delay}`);
+    }
+    this.delay = options.delay;
+  }
+}
+
+export class ResultError extends TaskqError {
+  override readonly code: string = "TASKQ_RESULT_ERROR";
+}
+
+/** A non-blocking get found no result stored for the message. */
+export class ResultMissing extends ResultError {
+  override readonly code = "TASKQ_RESULT_MISSING";
+}
+
+/** A blocking get waited out its timeout without a result. */
+export class ResultTimeout extends ResultError {
+  override readonly code = "TASKQ_RESULT_TIMEOUT";
+}
+
+/** The actor failed for good; the stored failure names the original error. */
+export class ResultFailure extends ResultError {
+  override readonly code = "TASKQ_RESULT_FAILURE";
+  readonly origExcType: string;
+  readonly origExcMsg: string;
+
+  constructor(message: string, origExcType = "", origExcMsg = "") {
+    super(message);
+    this.origExcType = origExcType;
+    this.origExcMsg = origExcMsg;
+  }
+}
+
+/** Thrown from a `before*` middleware hook, it propagates instead of being logged. */
+export class MiddlewareError extends TaskqError {
+  override readonly code: string = "TASKQ_MIDDLEWARE_ERROR";
+}
+
+/** Thrown from `beforeProcessMessage` to skip a message; `afterSkipMessage` runs instead. */
+export class SkipMessage extends MiddlewareError {
+  override readonly code = "TASKQ_SKIP_MESSAGE";
+}
+
+/** Base of the errors that interrupt a running actor (through its AbortSignal). */
+export class Interrupt extends TaskqError {
+  override readonly code: string = "TASKQ_INTERRUPT";
+}
+
+export class TimeLimitExceeded extends Interrupt {
+  override readonly code = "TASKQ_TIME_LIMIT_EXCEEDED";
+}
+
+export class Shutdown extends Interrupt {
+  override readonly code = "TASKQ_SHUTDOWN";
+}
+
+/**
+ * Raised when a value cannot travel as JSON (a BigInt, a function, NaN, a Map, a cycle...).
+ * `path` points at the offending value, e.g. `args[1].when`.
+ */
+export class EncodeError extends TaskqError {
+  override readonly code = "TASKQ_ENCODE_ERROR";
+  readonly path: string;
+
+  constructor(message: string, path: string) {
+    super(message);
+    this.path = path;
+  }
+}

@@ -1,0 +1,98 @@
+import type { ActorDeclaration, SendOptions } from "./actor.js";
+import { Actor } from "./actor.js";
+import type { Message } from "./message.js";
+
+/** Static options of a class-based actor; `abstract` applies to the class that sets it only. */
+export interface GenericActorMeta extends ActorDeclaration {
+  abstract?: boolean;
+}
+
+type PerformingClass = abstract new () => { perform(...args: never[]): unknown };
+type ConcreteClass = new () => { perform(...args: never[]): unknown };
+export type PerformArgs<C> = C extends abstract new () => { perform(...args: infer A): unknown } ? A : never;
+export type PerformResult<C> = C extends abstract new () => { perform(...args: never[]): infer R } ? Awaited<R> : never;
+
+const declared = new WeakMap<Function, Actor>();
+
+function isAbstract(cls: Function): boolean {
+  return Object.hasOwn(cls, "meta") && (cls as unknown as { meta?: GenericActorMeta }).meta?.abstract === true;
+}
+
+/** Options from the base-most class down to `cls`; `abstract` is never inherited. */
+function collectMeta(cls: Function): ActorDeclaration {
+  const chain: Function[] = [];
+  for (let c: unknown = cls; typeof c === "function" && c !== GenericActor; c = Object.getPrototypeOf(c)) {
+    chain.unshift(c as Function);
+  }
+  const merged: GenericActorMeta = {};
+  for (const c of chain) {
+    if (Object.hasOwn(c, "meta")) Object.assign(merged, (c as unknown as { meta: GenericActorMeta }).meta);
+  }
+  delete merged.abstract;
+  return merged;
+}
+
+/**
+ * Base class for class-based actors (Dramatiq's GenericActor): implement `perform`, put
+ * options in `static meta`, and mark shared bases `abstract: true`. A class becomes an
+ * actor on `declare()` — call it in a static block (`static { this.declare(); }`) so that
+ * workers importing the module know it — or on its first `send`.
+ */
+export abstract class GenericActor {
+  static meta?: GenericActorMeta;
+
+  abstract perform(...args: never[]): unknown;
+
+  /** Declare this class as an actor (once) and return the actor. */
+  static declare<C extends PerformingClass>(this: C): Actor<PerformArgs<C>, PerformResult<C>> {
+    return declareClass(this) as unknown as Actor<PerformArgs<C>, PerformResult<C>>;
+  }
+
+  static send<C extends PerformingClass>(this: C, ...args: PerformArgs<C>): Promise<Message<PerformResult<C>>> {
+    try {
+      return typed<C>(this).send(...args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  static sendWithOptions<C extends PerformingClass>(
+    this: C,
+    options: SendOptions<PerformArgs<C>>,
+  ): Promise<Message<PerformResult<C>>> {
+    try {
+      return typed<C>(this).sendWithOptions(options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  static message<C extends PerformingClass>(this: C, ...args: PerformArgs<C>): Message<PerformResult<C>> {
+    return typed<C>(this).message(...args);
+  }
+
+  static messageWithOptions<C extends PerformingClass>(
+    this: C,
+    options: SendOptions<PerformArgs<C>>,
+  ): Message<PerformResult<C>> {
+    return typed<C>(this).messageWithOptions(options);
+  }
+}
+
+function typed<C extends PerformingClass>(cls: C): Actor<PerformArgs<C>, PerformResult<C>> {
+  return declareClass(cls) as unknown as Actor<PerformArgs<C>, PerformResult<C>>;
+}
+
+function declareClass(cls: PerformingClass): Actor {
+  const existing = declared.get(cls);
+  if (existing !== undefined) return existing;
+  if (isAbstract(cls)) {
+    throw new TypeError(`${cls.name} is an abstract GenericActor: subclass it to send messages`);
+  }
+  const meta = collectMeta(cls);
+  const instance = new (cls as unknown as ConcreteClass)();
+  const fn = (...args: unknown[]) => instance.perform(...(args as never[]));
+  const created = new Actor(fn, { ...meta, actorName: meta.actorName ?? cls.name });
+  declared.set(cls, created);
+  return created;
+}

@@ -1,0 +1,59 @@
+export type { ActorDeclaration, ActorFunction, ArgsOf, ResultOf, SendOptions } from "./actor.js";
+export { Actor, actor } from "./actor.js";
+export type { BackoffParams } from "./backoff.js";
+export { computeBackoff } from "./backoff.js";
+export type { BrokerOptions, EnqueueOptions, JoinOptions, QueueMessageCounts } from "./broker.js";
+export { Broker } from "./broker.js";
+export { LocalBroker } from "./brokers/local-broker.js";
+export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";
+export { StubBroker } from "./brokers/stub-broker.js";
+export type { ConsumeOptions, Consumer, FetchOptions } from "./consumer.js";
+export type { ExecutionContext } from "./context.js";
+export { getAbortSignal, getCurrentMessage, interruptMessage } from "./context.js";
+export type { Encoder } from "./encoder.js";
+export { assertJsonable, getEncoder, JSONEncoder, setEncoder } from "./encoder.js";
+export {
+  ActorNotFound,
+  BrokerError,
+  ConnectionClosed,
+  ConnectionError,
+  ConnectionFailed,
+  DecodeError,
+  EncodeError,
+  Interrupt,
+  MiddlewareError,
+  QueueJoinTimeout,
+  QueueNotFound,
+  RateLimitExceeded,
+  ResultError,
+  ResultFailure,
+  ResultMissing,
+  ResultTimeout,
+  Retry,
+  Shutdown,
+  SkipMessage,
+  TaskqError,
+  TimeLimitExceeded,
+} from "./errors.js";
+export type { GenericActorMeta, PerformArgs, PerformResult } from "./generic-actor.js";
+export { GenericActor } from "./generic-actor.js";
+export { getBroker, peekBroker, setBroker } from "./global.js";
+export type { ConsoleLoggerOptions, LogFields, LogFn, Logger, LogLevel } from "./logger.js";
+export { ConsoleLogger, getLogger, setLogger } from "./logger.js";
+export type { MessageChanges, MessageData, MessageFields } from "./message.js";
+export { Message } from "./message.js";
+export { MessageProxy } from "./message-proxy.js";
+export * from "./middleware/index.js";
+export type {
+  ActorOnlyOptions,
+  ActorOptions,
+  ActorRef,
+  BackoffStrategy,
+  ErrorClass,
+  MessageOptions,
+} from "./options.js";
+export { actorRefName, defineOption, readOption, wireName } from "./options.js";
+export { dqName, isDelayQueue, isValidQueueName, qName, xqName } from "./queue-names.js";
+export type { GetResultOptions, ResultReader } from "./results/types.js";
+export type { StopOptions, WorkerOptions } from "./worker/worker.js";
+export { Worker } from "./worker/worker.js";

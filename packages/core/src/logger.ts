@@ -1,0 +1,156 @@
+/**
+ * Logging. The interface is the subset of pino's that taskq uses, so a pino logger plugs in
+ * as it is: `log.warn("text")` or `log.error({ err }, "text")`.
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface LogFields {
+  err?: unknown;
+  [key: string]: unknown;
+}
+
+export interface LogFn {
+  (msg: string): void;
+  (fields: LogFields, msg: string): void;
+}
+
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** pino's child loggers; taskq passes `{ name }` to label its components. */
+  child?(bindings: { name: string }): Logger;
+  /** When present, lets taskq skip formatting debug lines nobody reads. */
+  isLevelEnabled?(level: LogLevel): boolean;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const LABELS: Record<LogLevel, string> = {
+  debug: "DEBUG",
+  info: "INFO",
+  warn: "WARNING",
+  error: "ERROR",
+};
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, "0");
+}
+
+/** Dramatiq's timestamp: `2026-11-21 13:03:48,188`, local time. */
+function timestamp(d: Date): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(
+    d.getMinutes(),
+  )}:${pad(d.getSeconds())},${pad(d.getMilliseconds(), 3)}`;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+export interface ConsoleLoggerOptions {
+  /** Lowest level written; defaults to `TASKQ_LOG_LEVEL` or `info`. */
+  level?: LogLevel;
+  /** Component name shown in the fourth field. */
+  name?: string;
+  /** Process label shown in the third field (the CLI sets `MainProcess`, `Worker-1`, ...). */
+  processName?: string;
+  /** Where lines go; defaults to stderr. */
+  write?: (line: string) => void;
+}
+
+function envLevel(): LogLevel {
+  const v = typeof process !== "undefined" ? process.env.TASKQ_LOG_LEVEL?.toLowerCase() : undefined;
+  return v === "debug" || v === "info" || v === "warn" || v === "error" ? v : "info";
+}
+
+/**
+ * The default logger: one line per record in Dramatiq's format,
+ * `[time] [PID n] [process] [name] [LEVEL] message`, errors followed by their stack.
+ */
+export class ConsoleLogger implements Logger {
+  readonly level: LogLevel;
+  readonly name: string;
+  readonly processName: string;
+  private readonly threshold: number;
+  private readonly write: (line: string) => void;
+
+  constructor(options: ConsoleLoggerOptions = {}) {
+    this.level = options.level ?? envLevel();
+    this.threshold = LEVELS[this.level];
+    this.name = options.name ?? "taskq";
+    this.processName = options.processName ?? process.env.TASKQ_PROCESS_NAME ?? "main";
+    this.write = options.write ?? ((line) => process.stderr.write(line));
+  }
+
+  isLevelEnabled(level: LogLevel): boolean {
+    return LEVELS[level] >= this.threshold;
+  }
+
+  child(bindings: { name: string }): Logger {
+    return new ConsoleLogger({
+      level: this.level,
+      name: bindings.name,
+      processName: this.processName,
+      write: this.write,
+    });
+  }
+
+  debug: LogFn = (a: LogFields | string, b?: string) => this.log("debug", a, b);
+  info: LogFn = (a: LogFields | string, b?: string) => this.log("info", a, b);
+  warn: LogFn = (a: LogFields | string, b?: string) => this.log("warn", a, b);
+  error: LogFn = (a: LogFields | string, b?: string) => this.log("error", a, b);
+
+  private log(level: LogLevel, a: LogFields | string, b?: string): void {
+    if (LEVELS[level] < this.threshold) return;
+    const fields = typeof a === "string" ? undefined : a;
+    const msg = typeof a === "string" ? a : (b ?? "");
+    let line = `[${timestamp(new Date())}] [PID ${process.pid}] [${this.processName}] [${this.name}] [${LABELS[level]}] ${msg}\n`;
+    if (fields?.err !== undefined) line += `${describeError(fields.err)}\n`;
+    this.write(line);
+  }
+}
+
+let root: Logger = new ConsoleLogger();
+const children = new Map<string, Logger>();
+
+/** Replace the logger every taskq component writes to (pino, or anything with the same shape). */
+export function setLogger(logger: Logger): void {
+  root = logger;
+  children.clear();
+}
+
+export function getLogger(name?: string): Logger {
+  if (name === undefined) return root;
+  let child = children.get(name);
+  if (child === undefined) {
+    child = root.child ? root.child({ name }) : root;
+    children.set(name, child);
+  }
+  return child;
+}
+
+/**
+ * A logger that follows `setLogger`: components create theirs at import time, before the
+ * application has had a chance to plug its own in.
+ */
+export function lazyLogger(name: string): Logger {
+  const forward =
+    (level: LogLevel): LogFn =>
+    ((a: LogFields | string, b?: string) => {
+      const target = getLogger(name);
+      if (typeof a === "string") target[level](a);
+      else target[level](a, b ?? "");
+    }) as LogFn;
+  return {
+    debug: forward("debug"),
+    info: forward("info"),
+    warn: forward("warn"),
+    error: forward("error"),
+    isLevelEnabled: (level: LogLevel) => {
+      const l = getLogger(name);
+      return l.isLevelEnabled ? l.isLevelEnabled(level) : level !== "debug";
+    },
+  };
+}

@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import { getEncoder } from "./encoder.js";
+import { DecodeError } from "./errors.js";
+import { getBroker } from "./global.js";
+import type { GetResultOptions, ResultReader } from "./results/types.js";
+
+/** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
+export interface MessageData {
+  queue_name: string;
+  actor_name: string;
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+  options: Record<string, unknown>;
+  message_id: string;
+  message_timestamp: number;
+}
+
+export interface MessageFields {
+  queueName: string;
+  actorName: string;
+  args: readonly unknown[];
+  kwargs?: Record<string, unknown>;
+  options?: Record<string, unknown>;
+  messageId?: string;
+  messageTimestamp?: number;
+}
+
+export interface MessageChanges {
+  queueName?: string;
+  actorName?: string;
+  args?: readonly unknown[];
+  kwargs?: Record<string, unknown>;
+  /** Merged into the existing options; a key set to undefined is removed. */
+  options?: Record<string, unknown>;
+  messageId?: string;
+  messageTimestamp?: number;
+}
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A request to run an actor. `R` is the actor's return type, so `getResult()` is typed.
+ * Deliberately has no `then`: awaiting `actor.send()` yields the Message itself.
+ */
+export class Message<R = unknown> {
+  readonly queueName: string;
+  readonly actorName: string;
+  readonly args: readonly unknown[];
+  readonly kwargs: Record<string, unknown>;
+  /** Wire options (snake_case), read by brokers and middleware. */
+  readonly options: Record<string, unknown>;
+  readonly messageId: string;
+  /** Epoch ms of the first enqueue; retries and delays keep it. */
+  readonly messageTimestamp: number;
+
+  constructor(fields: MessageFields) {
+    this.queueName = fields.queueName;
+    this.actorName = fields.actorName;
+    this.args = fields.args;
+    this.kwargs = fields.kwargs ?? {};
+    this.options = fields.options ?? {};
+    this.messageId = fields.messageId ?? randomUUID();
+    this.messageTimestamp = fields.messageTimestamp ?? Date.now();
+  }
+
+  /** Builds a Message from its wire form, checking every field. */
+  static fromDict(data: unknown, raw: Uint8Array | string = ""): Message {
+    if (!isPlainRecord(data)) throw new DecodeError("undecodable message: not a JSON object", raw);
+    const { queue_name, actor_name, args, kwargs, options, message_id, message_timestamp } = data;
+    let bad: string | undefined;
+    if (typeof queue_name !== "string") bad = "queue_name is not a string";
+    else if (typeof actor_name !== "string") bad = "actor_name is not a string";
+    else if (!Array.isArray(args)) bad = "args is not an array";
+    else if (kwargs !== undefined && kwargs !== null && !isPlainRecord(kwargs)) bad = "kwargs is not an object";
+    else if (options !== undefined && options !== null && !isPlainRecord(options)) bad = "options is not an object";
+    else if (typeof message_id !== "string") bad = "message_id is not a string";
+    else if (typeof message_timestamp !== "number") bad = "message_timestamp is not a number";
+    if (bad !== undefined) throw new DecodeError(`undecodable message: ${bad}`, raw);
+    return new Message({
+      queueName: queue_name as string,
+      actorName: actor_name as string,
+      args: args as unknown[],
+      kwargs: (kwargs as Record<string, unknown> | null) ?? {},
+      options: (options as Record<string, unknown> | null) ?? {},
+      messageId: message_id as string,
+      messageTimestamp: message_timestamp as number,
+    });
+  }
+
+  /** Decodes bytes with the current encoder; anything malformed is a DecodeError. */
+  static decode(data: Uint8Array | string): Message {
+    let parsed: unknown;
+    try {
+      parsed = getEncoder().decode(data);
+    } catch (err) {
+      if (err instanceof DecodeError) throw err;
+      throw new DecodeError(`undecodable message: ${(err as Error).message}`, data, err);
+    }
+    return Message.fromDict(parsed, data);
+  }
+
+  encode(): Uint8Array {
+    return getEncoder().encode(this.asDict());
+  }
+
+  asDict(): MessageData {
+    return {
+      queue_name: this.queueName,
+      actor_name: this.actorName,
+      args: this.args as unknown[],
+      kwargs: this.kwargs,
+      options: this.options,
+      message_id: this.messageId,
+      message_timestamp: this.messageTimestamp,
+    };
+  }
+
+  /** A new message with some fields changed; options are merged, as Dramatiq does. */
+  copy(changes: MessageChanges = {}): Message<R> {
+    let options = this.options;
+    if (changes.options !== undefined) {
+      options = { ...this.options };
+      for (const key in changes.options) {
+        const value = changes.options[key];
+        if (value === undefined) delete options[key];
+        else options[key] = value;
+      }
+    }
+    return new Message<R>({
+      queueName: changes.queueName ?? this.queueName,
+      actorName: changes.actorName ?? this.actorName,
+      args: changes.args ?? this.args,
+      kwargs: changes.kwargs ?? this.kwargs,
+      options,
+      messageId: changes.messageId ?? this.messageId,
+      messageTimestamp: changes.messageTimestamp ?? this.messageTimestamp,
+    });
+  }
+
+  /**
+   * The actor's stored result (needs the Results middleware). Without `backend`, uses the
+   * global broker's result backend.
+   */
+  getResult(options: GetResultOptions & { backend?: ResultReader } = {}): Promise<R> {
+    try {
+      const backend = options.backend ?? getBroker().getResultsBackend();
+      return backend.getResult(this, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** `actorName(arg1, arg2)`, as log lines show it. */
+  toString(): string {
+    const args = this.args.map((a) => JSON.stringify(a) ?? String(a));
+    const kw = Object.keys(this.kwargs).map((k) => `${k}=${JSON.stringify(this.kwargs[k])}`);
+    return `${this.actorName}(${[...args, ...kw].join(", ")})`;
+  }
+}

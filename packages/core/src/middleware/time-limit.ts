@@ -1,0 +1,61 @@
+import type { Broker } from "../broker.js";
+import { interruptMessage } from "../context.js";
+import { TimeLimitExceeded } from "../errors.js";
+import { lazyLogger } from "../logger.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { readOption } from "../options.js";
+import { Middleware } from "./middleware.js";
+
+const log = lazyLogger("taskq.middleware.TimeLimit");
+
+/**
+ * Fails an actor that runs past its `timeLimit` (ms): its AbortSignal aborts with
+ * TimeLimitExceeded and the message is retried or dead-lettered at that moment. A function
+ * that ignores the signal keeps its concurrency slot until it returns.
+ */
+export class TimeLimit extends Middleware {
+  readonly timeLimit: number | null;
+  private readonly timers = new Map<MessageProxy, NodeJS.Timeout>();
+
+  constructor(options: { timeLimit?: number | null } = {}) {
+    super();
+    this.timeLimit = options.timeLimit === undefined ? 600_000 : options.timeLimit;
+  }
+
+  override get actorOptions(): readonly string[] {
+    return ["timeLimit"];
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const own = readOption(message.options, broker.findActor(message.actorName), "timeLimit");
+    const limit = own === undefined ? this.timeLimit : own;
+    if (limit === null || !(limit > 0) || !Number.isFinite(limit)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(message);
+      const error = new TimeLimitExceeded(`${message.actorName} exceeded its time limit of ${limit} ms`);
+      if (interruptMessage(message, error)) {
+        log.warn(
+          `Time limit of ${limit} ms exceeded for message ${message.messageId} (${message.actorName}); it is failed now and keeps its worker slot until the function returns.`,
+        );
+      }
+    }, limit);
+    timer.unref();
+    this.timers.set(message, timer);
+  }
+
+  override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+    this.clear(message);
+  }
+
+  override afterSkipMessage(_broker: Broker, message: MessageProxy): void {
+    this.clear(message);
+  }
+
+  private clear(message: MessageProxy): void {
+    const timer = this.timers.get(message);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.timers.delete(message);
+    }
+  }
+}

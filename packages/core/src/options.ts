@@ -1,0 +1,185 @@
+/**
+ * The one table of actor and message options: the camelCase name used in TypeScript, the
+ * snake_case name Dramatiq uses on the wire, and the check applied to a value.
+ */
+
+/** An actor, or an actor's name: how callbacks are named. */
+export type ActorRef = string | { readonly actorName: string };
+
+// biome-ignore lint/suspicious/noExplicitAny: constructor parameters are irrelevant here.
+export type ErrorClass = abstract new (...args: any[]) => unknown;
+
+export type BackoffStrategy =
+  | "constant"
+  | "linear"
+  | "spread_linear"
+  | "exponential"
+  | "spread_exponential";
+
+/**
+ * Options that travel with a message (and may also be set on the actor as defaults).
+ * Middleware in other packages add theirs by declaration merging:
+ * `declare module "@taskq/core" { interface MessageOptions { myOption?: number } }`.
+ */
+export interface MessageOptions {
+  /** Retries before the message is dead-lettered; `null` retries forever. Default 20. */
+  maxRetries?: number | null;
+  /** Backoff of the first retry, ms. Default 15 000. */
+  minBackoff?: number;
+  /** Longest backoff, ms. Default 7 days. */
+  maxBackoff?: number;
+  /** Actor sent `(messageDict, { retries, max_retries })` once retries run out. */
+  onRetryExhausted?: ActorRef;
+  /** How backoff grows between retries. Default `exponential`. */
+  backoffStrategy?: BackoffStrategy;
+  /** Randomise each backoff between half and all of it. Default true. */
+  jitter?: boolean;
+  /** Drop (dead-letter) the message once it is older than this many ms. */
+  maxAge?: number | null;
+  /** Abort the actor after this many ms. Default 10 minutes; `null` for none. */
+  timeLimit?: number | null;
+  /** Interrupt the actor with `Shutdown` when its worker stops. Default false. */
+  notifyShutdown?: boolean;
+  /** Actor sent `(messageDict, result)` after success. */
+  onSuccess?: ActorRef;
+  /** Actor sent `(messageDict, { type, message })` once the message has failed for good. */
+  onFailure?: ActorRef;
+  /** In a pipeline, do not pass the previous step's result to this message. */
+  pipeIgnore?: boolean;
+  /** Store the actor's result (needs the Results middleware). */
+  storeResults?: boolean;
+  /** How long a stored result lives, ms. Default 10 minutes. */
+  resultTtl?: number;
+  /** RabbitMQ message priority (higher first), 0..maxPriority. */
+  brokerPriority?: number;
+}
+
+/** Options that live on the actor only: functions and classes never travel. */
+export interface ActorOnlyOptions {
+  /** `(retriesSoFar, error) => boolean`; takes precedence over maxRetries. */
+  retryWhen?: (retries: number, error: unknown) => boolean;
+  /** Error classes that fail the message at once, without retry. */
+  throws?: ErrorClass | readonly ErrorClass[];
+}
+
+export interface ActorOptions extends MessageOptions, ActorOnlyOptions {}
+
+type Check = (value: unknown) => string | undefined;
+
+const isNonNegative: Check = (v) =>
+  typeof v === "number" && v >= 0 && !Number.isNaN(v) ? undefined : "a number ≥ 0 (ms)";
+const isNonNegativeOrNull: Check = (v) => (v === null ? undefined : isNonNegative(v));
+const isPositiveOrNull: Check = (v) =>
+  v === null || (typeof v === "number" && v > 0) ? undefined : "a number > 0 (ms) or null";
+const isCount: Check = (v) =>
+  v === null || (Number.isInteger(v) && (v as number) >= 0) ? undefined : "an integer ≥ 0 or null";
+const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "a boolean");
+const isFunction: Check = (v) => (typeof v === "function" ? undefined : "a function");
+const isActorRef: Check = (v) =>
+  (typeof v === "string" && v.length > 0) ||
+  (typeof v === "object" && v !== null && typeof (v as { actorName?: unknown }).actorName === "string")
+    ? undefined
+    : "an actor or an actor name";
+const isErrorClasses: Check = (v) =>
+  typeof v === "function" || (Array.isArray(v) && v.every((c) => typeof c === "function"))
+    ? undefined
+    : "an error class or an array of error classes";
+const STRATEGIES = new Set(["constant", "linear", "spread_linear", "exponential", "spread_exponential"]);
+const isStrategy: Check = (v) =>
+  typeof v === "string" && STRATEGIES.has(v) ? undefined : `one of ${[...STRATEGIES].join(", ")}`;
+const isPriority: Check = (v) =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255
+    ? undefined
+    : "an integer from 0 to 255";
+
+interface OptionSpec {
+  /** The name in `message.options`; undefined for actor-only options. */
+  wire: string | undefined;
+  check: Check;
+}
+
+const SPECS: Record<string, OptionSpec> = {
+  maxRetries: { wire: "max_retries", check: isCount },
+  minBackoff: { wire: "min_backoff", check: isNonNegative },
+  maxBackoff: { wire: "max_backoff", check: isNonNegative },
+  retryWhen: { wire: undefined, check: isFunction },
+  throws: { wire: undefined, check: isErrorClasses },
+  onRetryExhausted: { wire: "on_retry_exhausted", check: isActorRef },
+  backoffStrategy: { wire: "backoff_strategy", check: isStrategy },
+  jitter: { wire: "jitter", check: isBoolean },
+  maxAge: { wire: "max_age", check: isPositiveOrNull },
+  timeLimit: { wire: "time_limit", check: isPositiveOrNull },
+  notifyShutdown: { wire: "notify_shutdown", check: isBoolean },
+  onSuccess: { wire: "on_success", check: isActorRef },
+  onFailure: { wire: "on_failure", check: isActorRef },
+  pipeIgnore: { wire: "pipe_ignore", check: isBoolean },
+  storeResults: { wire: "store_results", check: isBoolean },
+  resultTtl: { wire: "result_ttl", check: isNonNegativeOrNull },
+  brokerPriority: { wire: "broker_priority", check: isPriority },
+};
+
+const ACTOR_REF_OPTIONS = new Set(["onRetryExhausted", "onSuccess", "onFailure"]);
+
+/** Register the wire name and check of an option a third-party middleware adds. */
+export function defineOption(name: string, wire: string | undefined, check?: Check): void {
+  SPECS[name] = { wire, check: check ?? (() => undefined) };
+}
+
+/** The snake_case wire name of a camelCase option; unknown names pass through unchanged. */
+export function wireName(name: string): string | undefined {
+  const spec = SPECS[name];
+  return spec === undefined ? name : spec.wire;
+}
+
+/** Throws a TypeError naming the option, the expected type and the value, if they disagree. */
+export function checkOption(name: string, value: unknown, where: string): void {
+  const spec = SPECS[name];
+  if (spec === undefined || value === undefined) return;
+  const expected = spec.check(value);
+  if (expected !== undefined) {
+    throw new TypeError(
+      `Option ${name} of ${where} must be ${expected}, got ${typeof value === "function" ? "a function" : JSON.stringify(value)}`,
+    );
+  }
+}
+
+/** Turns camelCase send options into wire options (actor refs become names). */
+export function toWireOptions(options: Record<string, unknown>, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name in options) {
+    const value = options[name];
+    if (value === undefined) continue;
+    checkOption(name, value, where);
+    const spec = SPECS[name];
+    if (spec !== undefined && spec.wire === undefined) {
+      throw new TypeError(`Option ${name} of ${where} can only be set on the actor: functions do not travel with messages`);
+    }
+    out[spec?.wire ?? name] = ACTOR_REF_OPTIONS.has(name) ? actorRefName(value as ActorRef) : value;
+  }
+  return out;
+}
+
+export function actorRefName(ref: ActorRef): string {
+  return typeof ref === "string" ? ref : ref.actorName;
+}
+
+interface OptionHolder {
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Reads an option as middleware see it: the message's value if it has one, else the actor's.
+ * A `null` on the message is a value (Python's None), only `undefined` falls through.
+ */
+export function readOption<K extends keyof ActorOptions>(
+  messageOptions: Readonly<Record<string, unknown>>,
+  actor: OptionHolder | undefined,
+  name: K,
+): ActorOptions[K] | undefined {
+  const wire = SPECS[name]?.wire;
+  if (wire !== undefined) {
+    const v = messageOptions[wire];
+    if (v !== undefined) return v as ActorOptions[K];
+  }
+  return actor?.options[name] as ActorOptions[K] | undefined;
+}

@@ -1,0 +1,13 @@
+import type { Message } from "../message.js";
+
+export interface GetResultOptions {
+  /** Wait for the result instead of failing at once with ResultMissing. */
+  block?: boolean;
+  /** How long to wait, in ms, when blocking. Defaults to 10 s. */
+  timeout?: number;
+}
+
+/** What `Message.getResult()` needs from a result backend. */
+export interface ResultReader {
+  getResult<R>(message: Message<R>, options?: GetResultOptions): Promise<R>;
+}

@@ -1,0 +1,110 @@
+import type { Consumer } from "../consumer.js";
+import type { Logger } from "../logger.js";
+import type { MessageProxy } from "../message-proxy.js";
+
+export interface ConsumerLoopHost {
+  readonly log: Logger;
+  readonly workerTimeout: number;
+  /** Take in a batch of fetched messages. */
+  receive(loop: ConsumerLoop, batch: MessageProxy[]): void;
+}
+
+const MIN_RESTART_DELAY = 100;
+const MAX_RESTART_DELAY = 3000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Fetches from one queue while fewer than `prefetch` of its messages are outstanding
+ * (fetched and not yet acked, nacked or given back). A failing broker is retried with
+ * backoff; the loop only ends when stopped.
+ */
+export class ConsumerLoop {
+  readonly queueName: string;
+  readonly isDelay: boolean;
+  readonly consumer: Consumer;
+  readonly prefetch: number;
+  outstanding = 0;
+  private readonly host: ConsumerLoopHost;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | undefined;
+  private stopped = false;
+  done: Promise<void> = Promise.resolve();
+
+  constructor(host: ConsumerLoopHost, consumer: Consumer, isDelay: boolean, prefetch: number) {
+    this.host = host;
+    this.consumer = consumer;
+    this.queueName = consumer.queueName;
+    this.isDelay = isDelay;
+    this.prefetch = prefetch;
+  }
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    this.wakeUp();
+  }
+
+  /** One of this loop's messages is settled: there is room to fetch again. */
+  release(count = 1): void {
+    this.outstanding -= count;
+    if (this.outstanding < this.prefetch) this.wakeUp();
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    if (wake !== undefined) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { host } = this;
+    const signal = this.abort.signal;
+    let failures = 0;
+    while (!this.stopped) {
+      const free = this.prefetch - this.outstanding;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        continue;
+      }
+      let batch: MessageProxy[];
+      try {
+        batch = await this.consumer.fetch(free, { timeout: host.workerTimeout, signal });
+        if (failures > 0) {
+          host.log.info(`Consumer for queue ${this.queueName} is fetching again.`);
+          failures = 0;
+        }
+      } catch (err) {
+        if (this.stopped) break;
+        const wait = Math.min(MIN_RESTART_DELAY * 2 ** failures, MAX_RESTART_DELAY);
+        failures++;
+        host.log.error({ err }, `Consumer for queue ${this.queueName} failed to fetch; retrying in ${wait} ms.`);
+        await sleep(wait, signal);
+        continue;
+      }
+      if (batch.length > 0) {
+        this.outstanding += batch.length;
+        host.receive(this, batch);
+      }
+    }
+  }
+}

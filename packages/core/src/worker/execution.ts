@@ -1,0 +1,172 @@
+import type { Actor } from "../actor.js";
+import type { Broker } from "../broker.js";
+import type { ExecutionContext } from "../context.js";
+import { runInContext } from "../context.js";
+import { RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
+import type { Logger } from "../logger.js";
+import type { MessageProxy } from "../message-proxy.js";
+import type { ConsumerLoop } from "./consumer-loop.js";
+
+/** What an execution needs from its worker. */
+export interface ExecutionHost {
+  readonly broker: Broker;
+  readonly log: Logger;
+  readonly debug: boolean;
+  /** Ack, nack or requeue the message; called once its outcome is decided. */
+  settle(execution: Execution): void;
+  /** The execution no longer holds a slot. */
+  released(execution: Execution): void;
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+}
+
+/**
+ * One message's run through the middleware and its actor. The outcome is decided once,
+ * either when the function settles or when it is interrupted (time limit, shutdown); the
+ * worker slot is held until both the function has settled and the message is settled.
+ */
+export class Execution implements ExecutionContext {
+  readonly proxy: MessageProxy;
+  readonly loop: ConsumerLoop;
+  readonly actor: Actor;
+  private readonly host: ExecutionHost;
+  private controller: AbortController | undefined;
+  private abortReason: unknown;
+  private aborted = false;
+  /** The outcome is decided (after hooks are running or done). */
+  private decided = false;
+  private fnSettled = false;
+  private postDone = false;
+  private released = false;
+  private startedAt = 0;
+
+  constructor(host: ExecutionHost, proxy: MessageProxy, loop: ConsumerLoop, actor: Actor) {
+    this.host = host;
+    this.proxy = proxy;
+    this.loop = loop;
+    this.actor = actor;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  /** True while the outcome is undecided: the actor is running (or about to). */
+  get running(): boolean {
+    return !this.decided;
+  }
+
+  start(): void {
+    runInContext(this, () => this.run());
+  }
+
+  interrupt(reason: unknown): boolean {
+    if (this.decided) return false;
+    this.aborted = true;
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+    void this.complete(undefined, reason, true);
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    const { broker } = this.host;
+    const proxy = this.proxy;
+    try {
+      const before = broker.emitBefore("beforeProcessMessage", proxy);
+      if (before) await before;
+    } catch (err) {
+      this.fnSettled = true;
+      if (this.decided) return this.release();
+      if (err instanceof SkipMessage) return this.skip();
+      // A MiddlewareError from a before hook fails the attempt like an actor error.
+      return this.complete(undefined, err, true);
+    }
+    if (this.decided) {
+      // Interrupted while the before hooks ran: the function never starts.
+      this.fnSettled = true;
+      return this.release();
+    }
+    if (proxy.failed) {
+      this.fnSettled = true;
+      return this.complete(undefined, undefined, false);
+    }
+    if (this.host.debug) {
+      this.startedAt = performance.now();
+      this.host.log.debug(`Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)} for ${proxy.actorName} (${proxy.messageId}).`);
+    }
+    let r: unknown;
+    try {
+      const kwargs = proxy.kwargs;
+      const fn = this.actor.fn as (...args: unknown[]) => unknown;
+      r = Object.keys(kwargs).length === 0 ? fn(...proxy.args) : fn(...proxy.args, kwargs);
+    } catch (err) {
+      this.fnSettled = true;
+      return this.complete(undefined, err, true);
+    }
+    if (isThenable(r)) {
+      r.then(
+        (value) => this.fnDone(value, undefined, false),
+        (err) => this.fnDone(undefined, err, true),
+      );
+    } else {
+      this.fnSettled = true;
+      return this.complete(r, undefined, false);
+    }
+  }
+
+  private fnDone(value: unknown, error: unknown, threw: boolean): void {
+    this.fnSettled = true;
+    if (this.decided) {
+      if (this.aborted) {
+        this.host.log.warn(`${this.proxy.actorName} returned after its message ${this.proxy.messageId} was interrupted; its slot is free again.`);
+      }
+      this.release();
+      return;
+    }
+    void this.complete(value, error, threw);
+  }
+
+  private async complete(result: unknown, error: unknown, threw: boolean): Promise<void> {
+    this.decided = true;
+    const { broker, log } = this.host;
+    const proxy = this.proxy;
+    if (threw) {
+      proxy.stuffException(error);
+      if (error instanceof Retry || error instanceof RateLimitExceeded) {
+        log.debug(`${proxy.actorName} asked for message ${proxy.messageId} to be retried: ${error.message}`);
+      } else if (!this.aborted) {
+        log.error({ err: error }, `Failed to process message ${proxy} with unhandled exception.`);
+      }
+    } else if (this.host.debug && this.startedAt > 0) {
+      log.debug(`Completed ${proxy.actorName} (${proxy.messageId}) after ${(performance.now() - this.startedAt).toFixed(2)} ms.`);
+    }
+    const after = broker.emitAfter("afterProcessMessage", proxy, threw ? { exception: error } : { result });
+    if (after) await after;
+    this.host.settle(this);
+    this.postDone = true;
+    this.release();
+  }
+
+  private async skip(): Promise<void> {
+    this.decided = true;
+    this.host.log.warn(`Message ${this.proxy} was skipped.`);
+    const after = this.host.broker.emitAfter("afterSkipMessage", this.proxy);
+    if (after) await after;
+    this.host.settle(this);
+    this.postDone = true;
+    this.release();
+  }
+
+  private release(): void {
+    if (this.released || !this.fnSettled || !this.postDone) return;
+    this.released = true;
+    this.host.released(this);
+  }
+}

@@ -1,0 +1,401 @@
+import type { Broker } from "../broker.js";
+import { ActorNotFound, MiddlewareError } from "../errors.js";
+import { lazyLogger } from "../logger.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { dqName, isDelayQueue } from "../queue-names.js";
+import { ConsumerLoop } from "./consumer-loop.js";
+import { DelayHeap } from "./delay-heap.js";
+import type { ExecutionHost } from "./execution.js";
+import { Execution } from "./execution.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface WorkerOptions {
+  /** Queues to consume; defaults to every queue declared on the broker, now or later. */
+  queues?: Iterable<string>;
+  /** Actor calls in flight at once. Default 8. */
+  concurrency?: number;
+  /** Unacked messages each queue's consumer may hold. Default 2 × concurrency. */
+  prefetch?: number;
+  /** Delayed messages each delay queue's consumer may hold in memory. Default 1000 × concurrency. */
+  delayPrefetch?: number;
+  /** Idle ms after which a fetch returns empty. Default 1000. */
+  workerTimeout?: number;
+}
+
+export interface StopOptions {
+  /** How long running actors may take to finish, ms. Default 10 minutes. */
+  timeout?: number;
+}
+
+interface Delayed {
+  proxy: MessageProxy;
+  loop: ConsumerLoop;
+}
+
+interface Waiter {
+  ready: () => boolean;
+  resolve: (ok: boolean) => void;
+  timer?: NodeJS.Timeout;
+}
+
+const MAX_TIMER = 2 ** 31 - 1;
+const PROMOTE_RETRY_DELAY = 1000;
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new TypeError(`Worker option ${name} must be an integer ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Consumes a broker's queues and runs their actors: one consumer loop per queue and per
+ * delay queue, a shared priority work queue, `concurrency` actor calls at once. Delayed
+ * messages wait in memory until due, then move to their queue.
+ */
+export class Worker implements ExecutionHost {
+  readonly broker: Broker;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  readonly delayPrefetch: number;
+  readonly workerTimeout: number;
+  readonly log = lazyLogger("taskq.Worker");
+  debug = false;
+
+  private readonly requested: Set<string> | undefined;
+  private readonly loops = new Map<string, ConsumerLoop>();
+  private readonly work = new WorkQueue<Execution>();
+  private readonly delayed = new DelayHeap<Delayed>();
+  private readonly executing = new Set<Execution>();
+  private delayTimer: NodeJS.Timeout | undefined;
+  private delayTimerDue = Number.POSITIVE_INFINITY;
+  private promoting = 0;
+  private pendingSettles = 0;
+  private paused = false;
+  private state: "new" | "running" | "stopping" | "stopped" = "new";
+  private stopping: Promise<void> | undefined;
+  private waiters: Waiter[] = [];
+  private unwatch: (() => void) | undefined;
+  private settleHooks = false;
+
+  constructor(broker: Broker, options: WorkerOptions = {}) {
+    this.broker = broker;
+    this.concurrency = positiveInt("concurrency", options.concurrency, 8);
+    this.prefetch = positiveInt("prefetch", options.prefetch, 2 * this.concurrency);
+    this.delayPrefetch = positiveInt("delayPrefetch", options.delayPrefetch, 1000 * this.concurrency);
+    this.workerTimeout = positiveInt("workerTimeout", options.workerTimeout, 1000);
+    this.requested = options.queues === undefined ? undefined : new Set(options.queues);
+  }
+
+  /** Boot: runs the worker-boot hooks and starts a consumer for every queue. */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error("A worker starts once; create a new Worker to start again");
+    this.state = "running";
+    this.debug = this.log.isLevelEnabled?.("debug") ?? false;
+    const b = this.broker;
+    this.settleHooks = b.hasHook("beforeAck") || b.hasHook("afterAck") || b.hasHook("beforeNack") || b.hasHook("afterNack");
+    const before = b.emitBefore("beforeWorkerBoot", this);
+    if (before) await before;
+    for (const q of b.getDeclaredQueues()) this.addQueue(q);
+    if (this.requested !== undefined) {
+      for (const q of this.requested) {
+        if (!this.loops.has(q)) this.log.warn(`Queue ${q} is not declared on the broker (yet); it is consumed once it is.`);
+      }
+    }
+    this.unwatch = b.watchQueues((q) => this.addQueue(q));
+    const after = b.emitAfter("afterWorkerBoot", this);
+    if (after) await after;
+  }
+
+  private addQueue(queueName: string): void {
+    if (this.state !== "running" || this.loops.has(queueName)) return;
+    if (this.requested !== undefined && !this.requested.has(queueName)) return;
+    this.addLoop(queueName, false, this.prefetch);
+    this.addLoop(dqName(queueName), true, this.delayPrefetch);
+  }
+
+  private addLoop(queueName: string, isDelay: boolean, prefetch: number): void {
+    const consumer = this.broker.consume(queueName, { prefetch, timeout: this.workerTimeout });
+    const loop = new ConsumerLoop(this, consumer, isDelay, prefetch);
+    this.loops.set(queueName, loop);
+    loop.start();
+  }
+
+  /** Stop starting actors; consumers keep prefetching. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.dispatch();
+  }
+
+  /** The messages whose actors are running now. */
+  inProgress(): MessageProxy[] {
+    const out: MessageProxy[] = [];
+    for (const e of this.executing) if (e.running) out.push(e.proxy);
+    return out;
+  }
+
+  /** Resolve once nothing is waiting, delayed or running in this worker. */
+  async join(): Promise<void> {
+    await this.waitFor(() => this.isIdle(), undefined);
+  }
+
+  private isIdle(): boolean {
+    return (
+      this.work.size === 0 &&
+      this.executing.size === 0 &&
+      this.delayed.size === 0 &&
+      this.promoting === 0 &&
+      this.pendingSettles === 0
+    );
+  }
+
+  /** ConsumerLoopHost: a fetched batch arrives. */
+  receive(loop: ConsumerLoop, batch: MessageProxy[]): void {
+    if (loop.isDelay) {
+      for (const proxy of batch) this.delay(loop, proxy);
+      return;
+    }
+    for (const proxy of batch) {
+      const actor = this.broker.findActor(proxy.actorName);
+      if (actor === undefined) {
+        this.rejectUnknown(loop, proxy);
+        continue;
+      }
+      this.work.push(actor.priority, new Execution(this, proxy, loop, actor));
+    }
+    this.dispatch();
+  }
+
+  private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
+    const error = new ActorNotFound(`Actor ${JSON.stringify(proxy.actorName)} is not declared on this broker`);
+    this.log.error(`Received message ${proxy.messageId} for undeclared actor ${proxy.actorName}; moving it to the dead letters.`);
+    proxy.stuffException(error);
+    proxy.fail();
+    this.settleMessage(proxy, loop);
+  }
+
+  private dispatch(): void {
+    if (this.paused || this.state !== "running") return;
+    while (this.executing.size < this.concurrency) {
+      const execution = this.work.shift();
+      if (execution === undefined) break;
+      this.executing.add(execution);
+      execution.start();
+    }
+  }
+
+  /** ExecutionHost: the outcome is decided; ack, nack or give back. */
+  settle(execution: Execution): void {
+    this.settleMessage(execution.proxy, execution.loop);
+  }
+
+  /** ExecutionHost: the slot is free. */
+  released(execution: Execution): void {
+    this.executing.delete(execution);
+    this.dispatch();
+    if (this.waiters.length > 0) this.checkWaiters();
+  }
+
+  private settleMessage(proxy: MessageProxy, loop: ConsumerLoop): void {
+    const consumer = loop.consumer;
+    let op: void | Promise<void>;
+    try {
+      if (proxy.givenBack) op = consumer.requeue([proxy]);
+      else if (this.settleHooks) op = this.settleWithHooks(proxy, loop);
+      else op = proxy.failed ? consumer.nack(proxy) : consumer.ack(proxy);
+    } catch (err) {
+      op = Promise.reject(err);
+    }
+    loop.release();
+    if (op) this.track(op, proxy);
+  }
+
+  private async settleWithHooks(proxy: MessageProxy, loop: ConsumerLoop): Promise<void> {
+    const b = this.broker;
+    const failed = proxy.failed;
+    try {
+      const before = b.emitBefore(failed ? "beforeNack" : "beforeAck", proxy);
+      if (before) await before;
+    } catch (err) {
+      if (!(err instanceof MiddlewareError)) throw err;
+      this.log.error({ err }, `A ${failed ? "beforeNack" : "beforeAck"} hook failed; settling message ${proxy.messageId} anyway.`);
+    }
+    await (failed ? loop.consumer.nack(proxy) : loop.consumer.ack(proxy));
+    const after = b.emitAfter(failed ? "afterNack" : "afterAck", proxy);
+    if (after) await after;
+  }
+
+  private track(op: Promise<void>, proxy: MessageProxy): void {
+    this.pendingSettles++;
+    op.then(
+      () => {
+        this.pendingSettles--;
+        if (this.waiters.length > 0) this.checkWaiters();
+      },
+      (err: unknown) => {
+        this.pendingSettles--;
+        this.log.error({ err }, `Could not settle message ${proxy.messageId} with the broker; it will be delivered again.`);
+        if (this.waiters.length > 0) this.checkWaiters();
+      },
+    );
+  }
+
+  private delay(loop: ConsumerLoop, proxy: MessageProxy): void {
+    try {
+      const before = this.broker.emitBefore("beforeDelayMessage", proxy);
+      if (before) before.catch((err) => this.log.error({ err }, "A beforeDelayMessage hook failed."));
+    } catch (err) {
+      this.log.error({ err }, "A beforeDelayMessage hook failed.");
+    }
+    const eta = proxy.options.eta;
+    this.delayed.push(typeof eta === "number" ? eta : 0, { proxy, loop });
+    this.armDelayTimer();
+  }
+
+  private armDelayTimer(): void {
+    const due = this.delayed.peekDue();
+    if (due === undefined || this.state !== "running") return;
+    if (this.delayTimer !== undefined && this.delayTimerDue <= due) return;
+    if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
+    this.delayTimerDue = due;
+    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(Math.max(0, due - Date.now()), MAX_TIMER));
+  }
+
+  private promoteDue(): void {
+    this.delayTimer = undefined;
+    this.delayTimerDue = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    for (let d = this.delayed.popDue(now); d !== undefined; d = this.delayed.popDue(now)) this.promote(d);
+    this.armDelayTimer();
+  }
+
+  private promote(d: Delayed): void {
+    this.promoting++;
+    this.broker.promoteDelayed(d.loop.consumer, d.proxy).then(
+      () => {
+        this.promoting--;
+        d.loop.release();
+        if (this.waiters.length > 0) this.checkWaiters();
+      },
+      (err: unknown) => {
+        this.promoting--;
+        if (this.state === "running") {
+          this.log.error({ err }, `Could not move delayed message ${d.proxy.messageId} to its queue; trying again in ${PROMOTE_RETRY_DELAY} ms.`);
+          this.delayed.push(Date.now() + PROMOTE_RETRY_DELAY, d);
+          this.armDelayTimer();
+        } else {
+          this.log.error({ err }, `Could not move delayed message ${d.proxy.messageId} to its queue; it stays on its delay queue.`);
+          d.loop.release();
+        }
+        if (this.waiters.length > 0) this.checkWaiters();
+      },
+    );
+  }
+
+  /**
+   * Stop gracefully: no more fetching; unstarted and delayed messages go back to the
+   * broker; running actors get up to `timeout` ms to finish; then consumers close (and the
+   * broker redelivers whatever is still unacked).
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.state === "new") {
+      this.state = "stopped";
+      return Promise.resolve();
+    }
+    this.stopping ??= this.shutdown(options.timeout ?? 600_000);
+    return this.stopping;
+  }
+
+  private async shutdown(timeout: number): Promise<void> {
+    this.state = "stopping";
+    this.unwatch?.();
+    try {
+      const before = this.broker.emitBefore("beforeWorkerShutdown", this);
+      if (before) await before;
+    } catch (err) {
+      this.log.error({ err }, "A beforeWorkerShutdown hook failed.");
+    }
+    const loops = [...this.loops.values()];
+    for (const loop of loops) loop.stop();
+    await Promise.all(loops.map((l) => l.done));
+
+    if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
+    const unstarted = [
+      ...this.work.drain().map((e) => ({ proxy: e.proxy, loop: e.loop })),
+      ...this.delayed.drain(),
+    ];
+    await this.giveBack(unstarted);
+
+    const finished = await this.waitFor(
+      () => this.executing.size === 0 && this.promoting === 0 && this.pendingSettles === 0,
+      timeout,
+    );
+    if (!finished) {
+      this.log.warn(`${this.executing.size} actor(s) still running after ${timeout} ms; their messages will be delivered again.`);
+    }
+    for (const loop of loops) {
+      try {
+        await loop.consumer.close();
+      } catch (err) {
+        this.log.error({ err }, `Could not close the consumer of queue ${loop.queueName}.`);
+      }
+    }
+    this.state = "stopped";
+    const after = this.broker.emitAfter("afterWorkerShutdown", this);
+    if (after) await after;
+  }
+
+  private async giveBack(items: Delayed[]): Promise<void> {
+    const byLoop = new Map<ConsumerLoop, MessageProxy[]>();
+    for (const { proxy, loop } of items) {
+      const list = byLoop.get(loop);
+      if (list) list.push(proxy);
+      else byLoop.set(loop, [proxy]);
+    }
+    for (const [loop, proxies] of byLoop) {
+      try {
+        await loop.consumer.requeue(proxies);
+      } catch (err) {
+        this.log.error({ err }, `Could not give ${proxies.length} message(s) back to ${loop.queueName}; the broker redelivers them when the consumer closes.`);
+      }
+      loop.release(proxies.length);
+    }
+    if (items.length > 0) {
+      const delayed = items.filter((i) => isDelayQueue(i.loop.queueName)).length;
+      this.log.info(`Gave back ${items.length - delayed} unstarted and ${delayed} delayed message(s).`);
+    }
+  }
+
+  private waitFor(ready: () => boolean, timeout: number | undefined): Promise<boolean> {
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter: Waiter = { ready, resolve };
+      if (timeout !== undefined) {
+        waiter.timer = setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          resolve(false);
+        }, timeout);
+      }
+      this.waiters.push(waiter);
+    });
+  }
+
+  private checkWaiters(): void {
+    const pending: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.ready()) {
+        if (w.timer) clearTimeout(w.timer);
+        w.resolve(true);
+      } else {
+        pending.push(w);
+      }
+    }
+    this.waiters = pending;
+  }
+}
