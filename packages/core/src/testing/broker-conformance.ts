@@ -1,0 +1,317 @@
+import { afterEach, describe, expect, test } from "vitest";
+import { actor } from "../actor.js";
+import type { Broker } from "../broker.js";
+import { QueueJoinTimeout } from "../errors.js";
+import { Message } from "../message.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { Worker } from "../worker/worker.js";
+import { eventually, gate, sleep } from "./wait.js";
+
+export type MakeBroker = () => Broker | Promise<Broker>;
+
+export interface BrokerConformanceOptions {
+  /** Suite title. Default "broker conformance". */
+  name?: string;
+  /** Per-test timeout, ms. Default 30 000. */
+  timeout?: number;
+  /** Release a broker after a test. Default: flushAll, then close. */
+  destroy?: (broker: Broker) => Promise<void>;
+  /**
+   * Put raw bytes on a queue, as a foreign producer would. When given, the suite checks
+   * that undecodable messages are dead-lettered and the worker goes on.
+   */
+  enqueueRaw?: (broker: Broker, queueName: string, data: Uint8Array) => Promise<void>;
+}
+
+const QUEUE = "conformance";
+
+/**
+ * The behaviours every broker must have, checked through the public Broker, Consumer and
+ * Worker APIs. `makeBroker` must return a fresh broker whose queues start empty (for a
+ * server-backed broker, a new namespace or a flushed database per call).
+ */
+export function brokerConformance(makeBroker: MakeBroker, options: BrokerConformanceOptions = {}): void {
+  const timeout = options.timeout ?? 30_000;
+  const destroy =
+    options.destroy ??
+    (async (b: Broker) => {
+      await b.flushAll();
+      await b.close();
+    });
+
+  describe(options.name ?? "broker conformance", () => {
+    const cleanups: (() => Promise<void>)[] = [];
+
+    afterEach(async () => {
+      while (cleanups.length > 0) await cleanups.pop()!();
+    });
+
+    async function setup(): Promise<Broker> {
+      const broker = await makeBroker();
+      cleanups.push(() => destroy(broker));
+      return broker;
+    }
+
+    function startWorker(broker: Broker, opts: ConstructorParameters<typeof Worker>[1] = {}): Promise<Worker> {
+      const worker = new Worker(broker, { workerTimeout: 100, ...opts });
+      cleanups.push(() => worker.stop({ timeout: 5000 }));
+      return worker.start().then(() => worker);
+    }
+
+    async function fetchAll(broker: Broker, queue: string, count: number, wait = 5000): Promise<MessageProxy[]> {
+      const consumer = broker.consume(queue, { prefetch: count, timeout: 100 });
+      cleanups.push(() => consumer.close());
+      const got: MessageProxy[] = [];
+      const deadline = Date.now() + wait;
+      while (got.length < count && Date.now() < deadline) {
+        got.push(...(await consumer.fetch(count - got.length, { timeout: 100 })));
+      }
+      return got;
+    }
+
+    test("enqueued messages are consumed with their fields intact, and acked ones are gone", { timeout }, async () => {
+      const broker = await setup();
+      const echo = actor((_x: unknown) => undefined, { broker, actorName: "echo", queueName: QUEUE });
+      const args = [{ text: "héllo wörld ✓", n: 42, list: [1, null, true] }];
+      const sent = await Promise.all([echo.send(args[0]), echo.send(2), echo.send("three")]);
+
+      const consumer = broker.consume(QUEUE, { prefetch: 10, timeout: 100 });
+      cleanups.push(() => consumer.close());
+      const got: MessageProxy[] = [];
+      while (got.length < 3) got.push(...(await consumer.fetch(10, { timeout: 1000 })));
+      const byId = new Map(got.map((p) => [p.messageId, p]));
+      for (const m of sent) {
+        const p = byId.get(m.messageId);
+        expect(p, `message ${m.messageId} was consumed`).toBeDefined();
+        expect(p!.queueName).toBe(QUEUE);
+        expect(p!.actorName).toBe("echo");
+        expect(p!.args).toEqual(m.args);
+        expect(p!.kwargs).toEqual({});
+        expect(p!.messageTimestamp).toBe(m.messageTimestamp);
+      }
+      for (const p of got) await consumer.ack(p);
+      expect(await consumer.fetch(10, { timeout: 200 })).toEqual([]);
+      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
+    });
+
+    test("a worker processes every message sent, including a batch from enqueueMany", { timeout }, async () => {
+      const broker = await setup();
+      const seen: number[] = [];
+      const record = actor((n: number) => void seen.push(n), { broker, actorName: "record", queueName: QUEUE });
+      await startWorker(broker);
+      await record.send(-1);
+      await broker.enqueueMany(Array.from({ length: 50 }, (_, i) => record.message(i)));
+      await broker.join(QUEUE, { timeout: 10_000 });
+      expect(seen.sort((a, b) => a - b)).toEqual([-1, ...Array.from({ length: 50 }, (_, i) => i)]);
+    });
+
+    test("a delayed message waits on the delay queue and runs after its delay", { timeout }, async () => {
+      const broker = await setup();
+      const ran: number[] = [];
+      const tick = actor(() => void ran.push(Date.now()), { broker, actorName: "tick", queueName: QUEUE });
+      const sentAt = Date.now();
+      const message = await tick.sendWithOptions({ delay: 400 });
+      expect(message.queueName).toBe(`${QUEUE}.DQ`);
+      expect(typeof message.options.eta).toBe("number");
+      expect((await broker.getQueueMessageCounts(QUEUE)).delayed).toBe(1);
+      await startWorker(broker);
+      await eventually(() => ran.length === 1, "the delayed message ran");
+      expect(ran[0]! - sentAt).toBeGreaterThanOrEqual(350);
+    });
+
+    test("messages delayed 1500 and 1000 ms run in the order [1000, 1500]", { timeout }, async () => {
+      const broker = await setup();
+      const order: number[] = [];
+      const note = actor((d: number) => void order.push(d), { broker, actorName: "note", queueName: QUEUE });
+      await startWorker(broker);
+      await note.sendWithOptions({ args: [1500], delay: 1500 });
+      await note.sendWithOptions({ args: [1000], delay: 1000 });
+      await eventually(() => order.length === 2, "both delayed messages ran");
+      expect(order).toEqual([1000, 1500]);
+    });
+
+    test("nack moves a message to the dead letters", { timeout }, async () => {
+      const broker = await setup();
+      const doomed = actor(() => undefined, { broker, actorName: "doomed", queueName: QUEUE });
+      await doomed.send();
+      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
+      cleanups.push(() => consumer.close());
+      let got: MessageProxy[] = [];
+      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
+      await consumer.nack(got[0]!);
+      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 1 });
+      await consumer.close();
+      const after = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
+      cleanups.push(() => after.close());
+      expect(await after.fetch(1, { timeout: 300 })).toEqual([]);
+    });
+
+    test("an actor that keeps failing is dead-lettered once its retries are spent", { timeout }, async () => {
+      const broker = await setup();
+      let attempts = 0;
+      actor(
+        () => {
+          attempts++;
+          throw new Error("always fails");
+        },
+        { broker, actorName: "fails", queueName: QUEUE, maxRetries: 2, minBackoff: 10, maxBackoff: 20 },
+      );
+      await startWorker(broker);
+      await broker.enqueue(new Message({ queueName: QUEUE, actorName: "fails", args: [] }));
+      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1, "the message is dead");
+      expect(attempts).toBe(3);
+    });
+
+    test("requeue gives a fetched message back to its queue", { timeout }, async () => {
+      const broker = await setup();
+      const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
+      const sent = await a.send();
+      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
+      cleanups.push(() => consumer.close());
+      let got: MessageProxy[] = [];
+      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
+      await consumer.requeue(got);
+      let again: MessageProxy[] = [];
+      const deadline = Date.now() + 5000;
+      while (again.length === 0 && Date.now() < deadline) again = await consumer.fetch(1, { timeout: 500 });
+      expect(again.map((p) => p.messageId)).toEqual([sent.messageId]);
+      await consumer.ack(again[0]!);
+    });
+
+    test("unacked messages are delivered again once their consumer closes", { timeout }, async () => {
+      const broker = await setup();
+      const a = actor((_n: number) => undefined, { broker, actorName: "a", queueName: QUEUE });
+      await a.send(1);
+      await a.send(2);
+      const first = broker.consume(QUEUE, { prefetch: 2, timeout: 100 });
+      const got: MessageProxy[] = [];
+      while (got.length < 2) got.push(...(await first.fetch(2, { timeout: 1000 })));
+      await first.ack(got[0]!);
+      await first.close();
+      const redelivered = await fetchAll(broker, QUEUE, 1);
+      expect(redelivered.map((p) => p.messageId)).toEqual([got[1]!.messageId]);
+    });
+
+    test("flush drops ready, delayed and dead messages", { timeout }, async () => {
+      const broker = await setup();
+      const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
+      await a.send();
+      await a.send();
+      await a.sendWithOptions({ delay: 60_000 });
+      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
+      cleanups.push(() => consumer.close());
+      let got: MessageProxy[] = [];
+      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
+      await consumer.nack(got[0]!);
+      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 1, delayed: 1, dead: 1 });
+      await broker.flush(QUEUE);
+      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
+    });
+
+    test("join resolves only once every message has been processed", { timeout }, async () => {
+      const broker = await setup();
+      let done = 0;
+      const slow = actor(
+        async () => {
+          await sleep(50);
+          done++;
+        },
+        { broker, actorName: "slow", queueName: QUEUE },
+      );
+      await startWorker(broker, { concurrency: 2 });
+      for (let i = 0; i < 6; i++) await slow.send();
+      await broker.join(QUEUE, { timeout: 10_000 });
+      expect(done).toBe(6);
+    });
+
+    test("join gives up with QueueJoinTimeout", { timeout }, async () => {
+      const broker = await setup();
+      const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
+      await a.send();
+      await expect(broker.join(QUEUE, { timeout: 300 })).rejects.toBeInstanceOf(QueueJoinTimeout);
+    });
+
+    test("among prefetched messages, the lower priority number runs first", { timeout }, async () => {
+      const broker = await setup();
+      const order: string[] = [];
+      const lo = actor(() => void order.push("lo"), { broker, actorName: "lo", queueName: QUEUE, priority: 10 });
+      const hi = actor(() => void order.push("hi"), { broker, actorName: "hi", queueName: QUEUE, priority: 0 });
+      const worker = new Worker(broker, { concurrency: 1, prefetch: 20, workerTimeout: 100 });
+      cleanups.push(() => worker.stop({ timeout: 5000 }));
+      worker.pause();
+      await worker.start();
+      for (let i = 0; i < 10; i++) await lo.send();
+      for (let i = 0; i < 10; i++) await hi.send();
+      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0, "all 20 are prefetched");
+      await sleep(200);
+      worker.resume();
+      await eventually(() => order.length === 20, "all 20 ran");
+      expect(order).toEqual([...Array(10).fill("hi"), ...Array(10).fill("lo")]);
+    });
+
+    test("a message for an unknown actor is dead-lettered and the worker goes on", { timeout }, async () => {
+      const broker = await setup();
+      const seen: string[] = [];
+      const known = actor((s: string) => void seen.push(s), { broker, actorName: "known", queueName: QUEUE });
+      await startWorker(broker);
+      await broker.enqueue(new Message({ queueName: QUEUE, actorName: "ghost", args: [] }));
+      await known.send("after");
+      await eventually(() => seen.length === 1, "the known actor ran");
+      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1, "the ghost message is dead");
+    });
+
+    if (options.enqueueRaw !== undefined) {
+      const enqueueRaw = options.enqueueRaw;
+      test("undecodable bytes are dead-lettered and the worker goes on", { timeout }, async () => {
+        const broker = await setup();
+        const seen: string[] = [];
+        const known = actor((s: string) => void seen.push(s), { broker, actorName: "known", queueName: QUEUE });
+        await startWorker(broker);
+        await enqueueRaw(broker, QUEUE, Buffer.from("{not json"));
+        await enqueueRaw(broker, QUEUE, Buffer.from('{"queue_name": 3}'));
+        await known.send("after");
+        await eventually(() => seen.length === 1, "the known actor ran");
+        await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 2, "both bad messages are dead");
+      });
+    }
+
+    test("stop gives unstarted messages back to the broker", { timeout }, async () => {
+      const broker = await setup();
+      const hold = gate();
+      let started = 0;
+      const blocking = actor(
+        async () => {
+          started++;
+          await hold.promise;
+        },
+        { broker, actorName: "blocking", queueName: QUEUE },
+      );
+      const worker = new Worker(broker, { concurrency: 1, prefetch: 5, workerTimeout: 100 });
+      await worker.start();
+      for (let i = 0; i < 5; i++) await blocking.send();
+      await eventually(() => started === 1, "the first message started");
+      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0, "the rest are prefetched");
+      const stopping = worker.stop({ timeout: 5000 });
+      await sleep(100);
+      hold.open();
+      await stopping;
+      expect(started).toBe(1);
+      expect((await broker.getQueueMessageCounts(QUEUE)).ready).toBe(4);
+      await startWorker(broker);
+      await broker.join(QUEUE, { timeout: 10_000 });
+      expect(started).toBe(5);
+    });
+
+    test("stop gives delayed messages held in memory back to the delay queue", { timeout }, async () => {
+      const broker = await setup();
+      const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
+      await a.sendWithOptions({ delay: 60_000 });
+      const worker = new Worker(broker, { workerTimeout: 100 });
+      await worker.start();
+      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).delayed === 0, "the worker holds it");
+      await worker.stop({ timeout: 5000 });
+      expect((await broker.getQueueMessageCounts(QUEUE)).delayed).toBe(1);
+    });
+  });
+}
+
