@@ -77,7 +77,9 @@ const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "a boolean
 const isFunction: Check = (v) => (typeof v === "function" ? undefined : "a function");
 const isActorRef: Check = (v) =>
   (typeof v === "string" && v.length > 0) ||
-  (typeof v === "object" && v !== null && typeof (v as { actorName?: unknown }).actorName === "string")
+  ((typeof v === "object" || typeof v === "function") &&
+    v !== null &&
+    typeof (v as { actorName?: unknown }).actorName === "string")
     ? undefined
     : "an actor or an actor name";
 const isErrorClasses: Check = (v) =>

@@ -1,0 +1,284 @@
+import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import type { Message } from "../src/index.js";
+import { Retry, StubBroker, Worker, actor, computeBackoff } from "../src/index.js";
+import { captureLogs, eventually, sleep } from "./helpers.js";
+
+let broker: StubBroker;
+let worker: Worker;
+let logs: ReturnType<typeof captureLogs>;
+
+beforeEach(async () => {
+  logs = captureLogs();
+  broker = new StubBroker();
+});
+
+afterEach(async () => {
+  await worker?.stop({ timeout: 2000 });
+});
+
+async function startWorker(): Promise<void> {
+  worker = new Worker(broker, { workerTimeout: 50 });
+  await worker.start();
+}
+
+describe("Retries", () => {
+  test("maxRetries: 3 gives exactly 4 attempts, then a dead letter", async () => {
+    let attempts = 0;
+    const flaky = actor(
+      () => {
+        attempts++;
+        throw new Error("boom");
+      },
+      { broker, actorName: "flaky", maxRetries: 3, minBackoff: 1, maxBackoff: 5 },
+    );
+    await startWorker();
+    await flaky.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(4);
+    expect(broker.deadLetters).toHaveLength(1);
+    const dead = broker.deadLetters[0]!;
+    expect(dead.message?.options.retries).toBe(3);
+    expect((dead.exception as Error).message).toBe("boom");
+    expect(logs.some((l) => l.level === "warn" && l.msg.includes("Retries exceeded"))).toBe(true);
+  });
+
+  test("join with failFast re-throws the dead message's error once", async () => {
+    const bad = actor(
+      () => {
+        throw new RangeError("out of range");
+      },
+      { broker, actorName: "bad", maxRetries: 0 },
+    );
+    await startWorker();
+    await bad.send();
+    await expect(broker.join("default")).rejects.toThrow(RangeError);
+    await expect(broker.join("default")).resolves.toBeUndefined();
+  });
+
+  test("retryWhen decides instead of maxRetries and sees the retry count and error", async () => {
+    const calls: [number, string][] = [];
+    let attempts = 0;
+    const a = actor(
+      () => {
+        attempts++;
+        throw new Error(`attempt ${attempts}`);
+      },
+      {
+        broker,
+        actorName: "a",
+        maxRetries: 100,
+        minBackoff: 1,
+        retryWhen: (retries, error) => {
+          calls.push([retries, (error as Error).message]);
+          return retries < 2;
+        },
+      },
+    );
+    await startWorker();
+    await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(3);
+    expect(calls).toEqual([
+      [0, "attempt 1"],
+      [1, "attempt 2"],
+      [2, "attempt 3"],
+    ]);
+    expect(broker.deadLetters).toHaveLength(1);
+  });
+
+  test("a retryWhen that throws dead-letters the message instead of losing it", async () => {
+    const a = actor(
+      () => {
+        throw new Error("x");
+      },
+      {
+        broker,
+        actorName: "a",
+        retryWhen: () => {
+          throw new Error("predicate bug");
+        },
+      },
+    );
+    await startWorker();
+    await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(broker.deadLetters).toHaveLength(1);
+  });
+
+  test("an error listed in throws fails the message at once", async () => {
+    class Fatal extends Error {}
+    let attempts = 0;
+    const a = actor(
+      () => {
+        attempts++;
+        throw new Fatal("no point retrying");
+      },
+      { broker, actorName: "a", maxRetries: 5, minBackoff: 1, throws: [TypeError, Fatal] },
+    );
+    const b = actor(
+      () => {
+        attempts++;
+        throw new Error("retried");
+      },
+      { broker, actorName: "b", maxRetries: 1, minBackoff: 1, throws: Fatal },
+    );
+    await startWorker();
+    await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(1);
+    await b.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(3);
+  });
+
+  test("throw new Retry({ delay: 100 }) retries after about 100 ms, without logging an error", async () => {
+    const times: number[] = [];
+    const a = actor(
+      () => {
+        times.push(Date.now());
+        if (times.length === 1) throw new Retry({ delay: 100 });
+      },
+      { broker, actorName: "a" },
+    );
+    await startWorker();
+    await a.send();
+    await eventually(() => times.length === 2, 5000, "the retry");
+    const gap = times[1]! - times[0]!;
+    expect(gap).toBeGreaterThanOrEqual(95);
+    expect(gap).toBeLessThan(1000);
+    expect(logs.filter((l) => l.level === "error")).toEqual([]);
+  });
+
+  test("zero backoff retries at once", async () => {
+    let attempts = 0;
+    const a = actor(
+      () => {
+        attempts++;
+        throw new Error("again");
+      },
+      { broker, actorName: "a", maxRetries: 5, minBackoff: 0 },
+    );
+    await startWorker();
+    const started = Date.now();
+    await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(6);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  test("onRetryExhausted is sent once, with the message and the retry counts", async () => {
+    const received: [Record<string, unknown>, Record<string, unknown>][] = [];
+    const exhausted = actor(
+      (message: Record<string, unknown>, info: Record<string, unknown>) => void received.push([message, info]),
+      { broker, actorName: "exhausted" },
+    );
+    const a = actor(
+      () => {
+        throw new Error("nope");
+      },
+      { broker, actorName: "a", maxRetries: 2, minBackoff: 1, onRetryExhausted: exhausted },
+    );
+    await startWorker();
+    const sent = await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    await sleep(50);
+    expect(received).toHaveLength(1);
+    const [message, info] = received[0]!;
+    expect(message.message_id).toBe(sent.messageId);
+    expect(message.actor_name).toBe("a");
+    expect(info).toEqual({ retries: 2, max_retries: 2 });
+  });
+
+  test("a retry keeps the message id and timestamp and records retries and a traceback", async () => {
+    const seen: Message[] = [];
+    const a = actor(
+      () => {
+        throw new Error("fail");
+      },
+      { broker, actorName: "a", maxRetries: 1, minBackoff: 1 },
+    );
+    broker.addMiddleware(
+      new (class extends (await import("../src/index.js")).Middleware {
+        override afterEnqueue(_b: unknown, m: Message) {
+          seen.push(m);
+        }
+      })(),
+    );
+    await startWorker();
+    const sent = await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    const retry = seen.find((m) => m.options.retries === 1)!;
+    expect(retry.messageId).toBe(sent.messageId);
+    expect(retry.messageTimestamp).toBe(sent.messageTimestamp);
+    expect(String(retry.options.traceback)).toContain("Error: fail");
+    expect(typeof retry.options.requeue_timestamp).toBe("number");
+  });
+
+  test("a message options override the actor's (maxRetries from sendWithOptions)", async () => {
+    let attempts = 0;
+    const a = actor(
+      () => {
+        attempts++;
+        throw new Error("x");
+      },
+      { broker, actorName: "a", maxRetries: 10, minBackoff: 1 },
+    );
+    await startWorker();
+    await a.sendWithOptions({ maxRetries: 0 });
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(attempts).toBe(1);
+  });
+
+  test("when the retry cannot be enqueued, the original is given back, not acked", async () => {
+    let attempts = 0;
+    const a = actor(
+      () => {
+        attempts++;
+        throw new Error("x");
+      },
+      { broker, actorName: "a", maxRetries: 1, minBackoff: 1 },
+    );
+    // The broker refuses the first retry, as a broker in an outage would.
+    const original = broker.enqueue.bind(broker);
+    let refused = 0;
+    broker.enqueue = (async (message, options) => {
+      if (message.options.retries === 1 && refused === 0) {
+        refused++;
+        throw new Error("broker unavailable");
+      }
+      return original(message, options);
+    }) as typeof broker.enqueue;
+    await startWorker();
+    await a.send();
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(refused).toBe(1);
+    // First attempt (retry refused, message given back), second attempt (retry ok), third (dead).
+    expect(attempts).toBe(3);
+    expect(broker.deadLetters).toHaveLength(1);
+  });
+});
+
+describe("computeBackoff", () => {
+  const base = { minBackoff: 100, maxBackoff: 10_000, maxRetries: 5, jitter: false } as const;
+
+  test("exponential doubles from minBackoff and is capped at maxBackoff", () => {
+    const values = [0, 1, 2, 3, 10].map((retries) => computeBackoff({ ...base, retries, strategy: "exponential" }));
+    expect(values).toEqual([100, 200, 400, 800, 10_000]);
+  });
+
+  test("constant, linear, spread_linear and spread_exponential follow their shapes", () => {
+    const at = (strategy: Parameters<typeof computeBackoff>[0]["strategy"]) =>
+      [0, 1, 2, 3, 4].map((retries) => computeBackoff({ ...base, retries, strategy }));
+    expect(at("constant")).toEqual([100, 100, 100, 100, 100]);
+    expect(at("linear")).toEqual([100, 200, 300, 400, 500]);
+    expect(at("spread_linear")).toEqual([100, 2575, 5050, 7525, 10_000]);
+    expect(at("spread_exponential")).toEqual([100, 316, 1000, 3162, 10_000]);
+  });
+
+  test("jitter picks between half and all of the delay", () => {
+    const low = computeBackoff({ ...base, jitter: true, retries: 3, strategy: "exponential", random: () => 0 });
+    const high = computeBackoff({ ...base, jitter: true, retries: 3, strategy: "exponential", random: () => 0.999999 });
+    expect(low).toBe(400);
+    expect(high).toBe(799);
+  });
+});
