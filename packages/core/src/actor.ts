@@ -34,7 +34,13 @@ export type ActorFunction = (...args: never[]) => unknown;
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
 export type ResultOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
 
-const DECLARATION_KEYS = new Set(["actorName", "queueName", "priority", "alternativeQueues", "broker"]);
+const DECLARATION_KEYS = new Set([
+  "actorName",
+  "queueName",
+  "priority",
+  "alternativeQueues",
+  "broker",
+]);
 const SEND_KEYS = new Set(["args", "kwargs", "delay", "queueName"]);
 
 /**
@@ -42,6 +48,7 @@ const SEND_KEYS = new Set(["args", "kwargs", "delay", "queueName"]);
  * runs it. Calling the actor itself runs the function here and now.
  */
 export interface Actor<A extends unknown[] = unknown[], R = unknown> {
+  // biome-ignore lint/style/useShorthandFunctionType: an interface is what merges with the class.
   (...args: A): Promise<R>;
 }
 
@@ -65,10 +72,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     const queueName = declaration.queueName ?? "default";
     assertQueueName(queueName, `queue name of actor ${actorName}`);
     const alternativeQueues = [...(declaration.alternativeQueues ?? [])];
-    for (const q of alternativeQueues) assertQueueName(q, `alternative queue of actor ${actorName}`);
+    for (const q of alternativeQueues)
+      assertQueueName(q, `alternative queue of actor ${actorName}`);
     const priority = declaration.priority ?? 0;
     if (!Number.isInteger(priority)) {
-      throw new TypeError(`Option priority of actor ${actorName} must be an integer, got ${String(priority)}`);
+      throw new TypeError(
+        `Option priority of actor ${actorName} must be an integer, got ${String(priority)}`,
+      );
     }
     const options: Record<string, unknown> = {};
     for (const key of Object.keys(declaration)) {
@@ -102,7 +112,12 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Build a message for this actor without sending it (for groups and pipelines). */
   message(...args: A): Message<R> {
-    return new Message<R>({ queueName: this.queueName, actorName: this.actorName, args, options: {} });
+    return new Message<R>({
+      queueName: this.queueName,
+      actorName: this.actorName,
+      args,
+      options: {},
+    });
   }
 
   /** Build a message with options; a `delay` here is kept for composition to apply. */
@@ -144,7 +159,11 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     if (!Array.isArray(args)) {
       throw new TypeError(`args for actor ${this.actorName} must be an array, got ${typeof args}`);
     }
-    if (queueName !== undefined && queueName !== this.queueName && !this.alternativeQueues.includes(queueName)) {
+    if (
+      queueName !== undefined &&
+      queueName !== this.queueName &&
+      !this.alternativeQueues.includes(queueName)
+    ) {
       throw new TypeError(
         `Actor ${this.actorName} cannot send to queue ${JSON.stringify(queueName)}: allowed are ${[this.queueName, ...this.alternativeQueues].join(", ")}`,
       );
@@ -164,14 +183,19 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 }
 
 /** Declare an actor: `actor(fn, options)` or `actor(options)(fn)`. */
-export function actor<F extends ActorFunction>(fn: F, options?: ActorDeclaration): Actor<ArgsOf<F>, ResultOf<F>>;
+export function actor<F extends ActorFunction>(
+  fn: F,
+  options?: ActorDeclaration,
+): Actor<ArgsOf<F>, ResultOf<F>>;
 export function actor(
   options: ActorDeclaration,
 ): <F extends ActorFunction>(fn: F) => Actor<ArgsOf<F>, ResultOf<F>>;
 export function actor<F extends ActorFunction>(
   fnOrOptions: F | ActorDeclaration,
   options?: ActorDeclaration,
-): Actor<ArgsOf<F>, ResultOf<F>> | (<G extends ActorFunction>(fn: G) => Actor<ArgsOf<G>, ResultOf<G>>) {
+):
+  | Actor<ArgsOf<F>, ResultOf<F>>
+  | (<G extends ActorFunction>(fn: G) => Actor<ArgsOf<G>, ResultOf<G>>) {
   if (typeof fnOrOptions === "function") {
     return new Actor(fnOrOptions as unknown as (...args: ArgsOf<F>) => ResultOf<F>, options);
   }

@@ -31,7 +31,10 @@ export function computeBackoff(p: BackoffParams): number {
       break;
     case "spread_linear": {
       const steps = p.maxRetries === null ? 0 : p.maxRetries - 1;
-      backoff = steps > 0 ? minBackoff + ((maxBackoff - minBackoff) * Math.min(retries, steps)) / steps : minBackoff;
+      backoff =
+        steps > 0
+          ? minBackoff + ((maxBackoff - minBackoff) * Math.min(retries, steps)) / steps
+          : minBackoff;
       break;
     }
     case "spread_exponential": {

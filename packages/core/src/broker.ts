@@ -95,7 +95,9 @@ export abstract class Broker {
     } else {
       const index = this.middlewareList.findIndex((m) => m instanceof anchor);
       if (index < 0) {
-        throw new TypeError(`addMiddleware: no ${anchor.name} middleware on this broker to put it ${before ? "before" : "after"}`);
+        throw new TypeError(
+          `addMiddleware: no ${anchor.name} middleware on this broker to put it ${before ? "before" : "after"}`,
+        );
       }
       this.middlewareList.splice(before ? index : index + 1, 0, middleware);
     }
@@ -113,7 +115,8 @@ export abstract class Broker {
       this.hooks.set(name, list);
     }
     this.actorOptionNames = new Set(BASE_ACTOR_OPTIONS);
-    for (const m of this.middlewareList) for (const o of m.actorOptions) this.actorOptionNames.add(o);
+    for (const m of this.middlewareList)
+      for (const o of m.actorOptions) this.actorOptionNames.add(o);
   }
 
   /** Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
@@ -205,16 +208,24 @@ export abstract class Broker {
    */
   declareActor(actor: Actor): void {
     if (this.actors.has(actor.actorName) && this.actors.get(actor.actorName) !== actor) {
-      throw new TypeError(`An actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`);
+      throw new TypeError(
+        `An actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`,
+      );
     }
     for (const name of Object.keys(actor.options)) {
       if (!this.actorOptionNames.has(name)) {
-        const known = [...this.actorOptionNames].filter((o) => !BASE_ACTOR_OPTIONS.includes(o)).sort();
+        const known = [...this.actorOptionNames]
+          .filter((o) => !BASE_ACTOR_OPTIONS.includes(o))
+          .sort();
         throw new TypeError(
           `Unknown option ${JSON.stringify(name)} for actor ${JSON.stringify(actor.actorName)}; this broker's middleware accept: ${known.join(", ")}`,
         );
       }
-      checkOption(name, (actor.options as Record<string, unknown>)[name], `actor ${actor.actorName}`);
+      checkOption(
+        name,
+        (actor.options as Record<string, unknown>)[name],
+        `actor ${actor.actorName}`,
+      );
     }
     this.emitSync("beforeDeclareActor", actor);
     this.declareQueue(actor.queueName);
@@ -249,7 +260,8 @@ export abstract class Broker {
 
   getActor(actorName: string): Actor {
     const actor = this.actors.get(actorName);
-    if (actor === undefined) throw new ActorNotFound(`Actor ${JSON.stringify(actorName)} is not declared on this broker`);
+    if (actor === undefined)
+      throw new ActorNotFound(`Actor ${JSON.stringify(actorName)} is not declared on this broker`);
     return actor;
   }
 
@@ -280,7 +292,10 @@ export abstract class Broker {
   }
 
   private checkDelay(delay: number | undefined): void {
-    if (delay !== undefined && !(typeof delay === "number" && delay >= 0 && Number.isFinite(delay))) {
+    if (
+      delay !== undefined &&
+      !(typeof delay === "number" && delay >= 0 && Number.isFinite(delay))
+    ) {
       throw new TypeError(`delay must be a finite number of ms ≥ 0, got ${String(delay)}`);
     }
   }
@@ -314,7 +329,10 @@ export abstract class Broker {
   }
 
   /** Enqueue several messages; brokers that can do it in one round trip do. */
-  async enqueueMany<R>(messages: readonly Message<R>[], options: EnqueueOptions = {}): Promise<Message<R>[]> {
+  async enqueueMany<R>(
+    messages: readonly Message<R>[],
+    options: EnqueueOptions = {},
+  ): Promise<Message<R>[]> {
     const { delay } = options;
     this.checkDelay(delay);
     const prepared = messages.map((m) => this.prepare(m, delay));
@@ -348,7 +366,11 @@ export abstract class Broker {
   }
 
   /** Default promotion: enqueue the copy, then ack the delayed original (two steps). */
-  protected async doPromote(consumer: Consumer, delayed: MessageProxy, target: Message): Promise<void> {
+  protected async doPromote(
+    consumer: Consumer,
+    delayed: MessageProxy,
+    target: Message,
+  ): Promise<void> {
     await this.doEnqueue(target);
     await consumer.ack(delayed);
   }

@@ -9,24 +9,36 @@ export interface GenericActorMeta extends ActorDeclaration {
 
 type PerformingClass = abstract new () => { perform(...args: never[]): unknown };
 type ConcreteClass = new () => { perform(...args: never[]): unknown };
-export type PerformArgs<C> = C extends abstract new () => { perform(...args: infer A): unknown } ? A : never;
-export type PerformResult<C> = C extends abstract new () => { perform(...args: never[]): infer R } ? Awaited<R> : never;
+export type PerformArgs<C> = C extends abstract new () => { perform(...args: infer A): unknown }
+  ? A
+  : never;
+export type PerformResult<C> = C extends abstract new () => { perform(...args: never[]): infer R }
+  ? Awaited<R>
+  : never;
 
 const declared = new WeakMap<Function, Actor>();
 
 function isAbstract(cls: Function): boolean {
-  return Object.hasOwn(cls, "meta") && (cls as unknown as { meta?: GenericActorMeta }).meta?.abstract === true;
+  return (
+    Object.hasOwn(cls, "meta") &&
+    (cls as unknown as { meta?: GenericActorMeta }).meta?.abstract === true
+  );
 }
 
 /** Options from the base-most class down to `cls`; `abstract` is never inherited. */
 function collectMeta(cls: Function): ActorDeclaration {
   const chain: Function[] = [];
-  for (let c: unknown = cls; typeof c === "function" && c !== GenericActor; c = Object.getPrototypeOf(c)) {
+  for (
+    let c: unknown = cls;
+    typeof c === "function" && c !== GenericActor;
+    c = Object.getPrototypeOf(c)
+  ) {
     chain.unshift(c as Function);
   }
   const merged: GenericActorMeta = {};
   for (const c of chain) {
-    if (Object.hasOwn(c, "meta")) Object.assign(merged, (c as unknown as { meta: GenericActorMeta }).meta);
+    if (Object.hasOwn(c, "meta"))
+      Object.assign(merged, (c as unknown as { meta: GenericActorMeta }).meta);
   }
   delete merged.abstract;
   return merged;
@@ -48,7 +60,10 @@ export abstract class GenericActor {
     return declareClass(this) as unknown as Actor<PerformArgs<C>, PerformResult<C>>;
   }
 
-  static send<C extends PerformingClass>(this: C, ...args: PerformArgs<C>): Promise<Message<PerformResult<C>>> {
+  static send<C extends PerformingClass>(
+    this: C,
+    ...args: PerformArgs<C>
+  ): Promise<Message<PerformResult<C>>> {
     try {
       return typed<C>(this).send(...args);
     } catch (err) {
@@ -67,7 +82,10 @@ export abstract class GenericActor {
     }
   }
 
-  static message<C extends PerformingClass>(this: C, ...args: PerformArgs<C>): Message<PerformResult<C>> {
+  static message<C extends PerformingClass>(
+    this: C,
+    ...args: PerformArgs<C>
+  ): Message<PerformResult<C>> {
     return typed<C>(this).message(...args);
   }
 

@@ -136,8 +136,7 @@ export function getLogger(name?: string): Logger {
  * application has had a chance to plug its own in.
  */
 export function lazyLogger(name: string): Logger {
-  const forward =
-    (level: LogLevel): LogFn =>
+  const forward = (level: LogLevel): LogFn =>
     ((a: LogFields | string, b?: string) => {
       const target = getLogger(name);
       if (typeof a === "string") target[level](a);

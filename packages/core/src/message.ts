@@ -73,8 +73,10 @@ export class Message<R = unknown> {
     if (typeof queue_name !== "string") bad = "queue_name is not a string";
     else if (typeof actor_name !== "string") bad = "actor_name is not a string";
     else if (!Array.isArray(args)) bad = "args is not an array";
-    else if (kwargs !== undefined && kwargs !== null && !isPlainRecord(kwargs)) bad = "kwargs is not an object";
-    else if (options !== undefined && options !== null && !isPlainRecord(options)) bad = "options is not an object";
+    else if (kwargs !== undefined && kwargs !== null && !isPlainRecord(kwargs))
+      bad = "kwargs is not an object";
+    else if (options !== undefined && options !== null && !isPlainRecord(options))
+      bad = "options is not an object";
     else if (typeof message_id !== "string") bad = "message_id is not a string";
     else if (typeof message_timestamp !== "number") bad = "message_timestamp is not a number";
     if (bad !== undefined) throw new DecodeError(`undecodable message: ${bad}`, raw);

@@ -86,7 +86,13 @@ const isErrorClasses: Check = (v) =>
   typeof v === "function" || (Array.isArray(v) && v.every((c) => typeof c === "function"))
     ? undefined
     : "an error class or an array of error classes";
-const STRATEGIES = new Set(["constant", "linear", "spread_linear", "exponential", "spread_exponential"]);
+const STRATEGIES = new Set([
+  "constant",
+  "linear",
+  "spread_linear",
+  "exponential",
+  "spread_exponential",
+]);
 const isStrategy: Check = (v) =>
   typeof v === "string" && STRATEGIES.has(v) ? undefined : `one of ${[...STRATEGIES].join(", ")}`;
 const isPriority: Check = (v) =>
@@ -146,7 +152,10 @@ export function checkOption(name: string, value: unknown, where: string): void {
 }
 
 /** Turns camelCase send options into wire options (actor refs become names). */
-export function toWireOptions(options: Record<string, unknown>, where: string): Record<string, unknown> {
+export function toWireOptions(
+  options: Record<string, unknown>,
+  where: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const name in options) {
     const value = options[name];
@@ -154,7 +163,9 @@ export function toWireOptions(options: Record<string, unknown>, where: string): 
     checkOption(name, value, where);
     const spec = SPECS[name];
     if (spec !== undefined && spec.wire === undefined) {
-      throw new TypeError(`Option ${name} of ${where} can only be set on the actor: functions do not travel with messages`);
+      throw new TypeError(
+        `Option ${name} of ${where} can only be set on the actor: functions do not travel with messages`,
+      );
     }
     out[spec?.wire ?? name] = ACTOR_REF_OPTIONS.has(name) ? actorRefName(value as ActorRef) : value;
   }

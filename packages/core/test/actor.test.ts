@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import type { Message } from "../src/index.js";
+import type { GenericActorMeta, Message } from "../src/index.js";
 import {
   Actor,
+  actor,
   GenericActor,
+  getAbortSignal,
+  getCurrentMessage,
   LocalBroker,
   QueueNotFound,
   StubBroker,
-  Worker,
-  actor,
-  getAbortSignal,
-  getCurrentMessage,
   setBroker,
+  Worker,
 } from "../src/index.js";
 import { captureLogs, sleep } from "./helpers.js";
 
@@ -43,7 +43,9 @@ describe("actor()", () => {
   });
 
   test("actor(options)(fn) declares with options", () => {
-    const a = actor({ actorName: "decorated", queueName: "mail", priority: 5, maxRetries: 1 })((to: string) => to);
+    const a = actor({ actorName: "decorated", queueName: "mail", priority: 5, maxRetries: 1 })(
+      (to: string) => to,
+    );
     expect(a.queueName).toBe("mail");
     expect(a.priority).toBe(5);
     expect(a.options).toEqual({ maxRetries: 1 });
@@ -74,7 +76,9 @@ describe("actor()", () => {
   });
 
   test("queue names are checked", () => {
-    expect(() => actor(() => 1, { actorName: "a", queueName: "bad name" })).toThrow(/Invalid queue name/);
+    expect(() => actor(() => 1, { actorName: "a", queueName: "bad name" })).toThrow(
+      /Invalid queue name/,
+    );
   });
 
   test("send options are checked too, and functions cannot travel", async () => {
@@ -94,11 +98,20 @@ describe("actor()", () => {
       pipeIgnore: true,
       ...({ custom_flag: "kept" } as object),
     });
-    expect(m.options).toEqual({ max_retries: 2, time_limit: 1000, pipe_ignore: true, custom_flag: "kept" });
+    expect(m.options).toEqual({
+      max_retries: 2,
+      time_limit: 1000,
+      pipe_ignore: true,
+      custom_flag: "kept",
+    });
   });
 
   test("alternative queues: a message may go to any of them, and nowhere else", async () => {
-    const a = actor((_x: number) => 1, { actorName: "a", queueName: "first", alternativeQueues: ["second"] });
+    const a = actor((_x: number) => 1, {
+      actorName: "a",
+      queueName: "first",
+      alternativeQueues: ["second"],
+    });
     expect((await a.sendWithOptions({ args: [1], queueName: "second" })).queueName).toBe("second");
     expect((await a.send(1)).queueName).toBe("first");
     await expect(a.sendWithOptions({ args: [1], queueName: "third" })).rejects.toThrow(
@@ -109,7 +122,9 @@ describe("actor()", () => {
 
   test("enqueueing on an undeclared queue is QueueNotFound", async () => {
     const a = actor(() => 1, { actorName: "a" });
-    await expect(broker.enqueue(a.message().copy({ queueName: "nowhere" }))).rejects.toBeInstanceOf(QueueNotFound);
+    await expect(broker.enqueue(a.message().copy({ queueName: "nowhere" }))).rejects.toBeInstanceOf(
+      QueueNotFound,
+    );
   });
 
   test("without a global broker, declaring an actor says what to do", async () => {
@@ -175,7 +190,11 @@ describe("GenericActor", () => {
   test("subclasses of an abstract base inherit its meta and become actors; the base does not", async () => {
     const greeted: string[] = [];
     abstract class BaseTask extends GenericActor {
-      static override meta = { abstract: true, queueName: "tasks", maxRetries: 0 };
+      static override meta: GenericActorMeta = {
+        abstract: true,
+        queueName: "tasks",
+        maxRetries: 0,
+      };
       abstract taskName(): string;
       perform(greeting: string): string {
         const line = `${greeting} from ${this.taskName()}`;
@@ -192,7 +211,7 @@ describe("GenericActor", () => {
       }
     }
     class BarTask extends BaseTask {
-      static override meta = { priority: 3 };
+      static override meta: GenericActorMeta = { priority: 3 };
       taskName() {
         return "Bar";
       }
@@ -202,7 +221,9 @@ describe("GenericActor", () => {
     expect(foo.queueName).toBe("tasks");
     expect(foo.options).toEqual({ maxRetries: 0 });
     expect(BarTask.declare().priority).toBe(3);
-    expect(() => (BaseTask as unknown as typeof FooTask).declare()).toThrow(/abstract GenericActor/);
+    expect(() => (BaseTask as unknown as typeof FooTask).declare()).toThrow(
+      /abstract GenericActor/,
+    );
 
     worker = new Worker(broker, { workerTimeout: 50 });
     await worker.start();
@@ -218,7 +239,10 @@ describe("LocalBroker", () => {
   test("runs the actor when the message is sent; its error reaches the caller", async () => {
     const local = new LocalBroker();
     const seen: string[] = [];
-    const greet = actor((name: string) => void seen.push(`hi ${name}`), { broker: local, actorName: "greet" });
+    const greet = actor((name: string) => void seen.push(`hi ${name}`), {
+      broker: local,
+      actorName: "greet",
+    });
     const fail = actor(
       () => {
         throw new Error("local failure");
@@ -234,8 +258,15 @@ describe("LocalBroker", () => {
   test("runs callbacks and pipeline steps inline", async () => {
     const local = new LocalBroker();
     const results: unknown[] = [];
-    const done = actor((_m: unknown, r: unknown) => void results.push(r), { broker: local, actorName: "done" });
-    const double = actor((n: number) => n * 2, { broker: local, actorName: "double", onSuccess: done });
+    const done = actor((_m: unknown, r: unknown) => void results.push(r), {
+      broker: local,
+      actorName: "done",
+    });
+    const double = actor((n: number) => n * 2, {
+      broker: local,
+      actorName: "double",
+      onSuccess: done,
+    });
     await double.send(21);
     expect(results).toEqual([42]);
   });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, test } from "vitest";
-import { StubBroker, Worker, actor } from "../src/index.js";
+import { actor, StubBroker, Worker } from "../src/index.js";
 import { captureLogs, eventually } from "./helpers.js";
 
 let broker: StubBroker;
@@ -17,10 +17,13 @@ afterEach(async () => {
 test("onSuccess receives the message dict and the result; onFailure the dict and the error, once", async () => {
   const successes: unknown[][] = [];
   const failures: unknown[][] = [];
-  const onOk = actor((m: Record<string, unknown>, result: unknown) => void successes.push([m, result]), {
-    broker,
-    actorName: "onOk",
-  });
+  const onOk = actor(
+    (m: Record<string, unknown>, result: unknown) => void successes.push([m, result]),
+    {
+      broker,
+      actorName: "onOk",
+    },
+  );
   actor((m: Record<string, unknown>, error: unknown) => void failures.push([m, error]), {
     broker,
     actorName: "onBad",
@@ -31,7 +34,14 @@ test("onSuccess receives the message dict and the result; onFailure the dict and
       if (b === 0) throw new QuotaError("division by zero");
       return a / b;
     },
-    { broker, actorName: "divide", onSuccess: onOk, onFailure: "onBad", maxRetries: 2, minBackoff: 1 },
+    {
+      broker,
+      actorName: "divide",
+      onSuccess: onOk,
+      onFailure: "onBad",
+      maxRetries: 2,
+      minBackoff: 1,
+    },
   );
   worker = new Worker(broker, { workerTimeout: 50 });
   await worker.start();
@@ -39,11 +49,19 @@ test("onSuccess receives the message dict and the result; onFailure the dict and
   const bad = await divide.send(1, 0);
   await broker.join("default", { failFast: false, timeout: 5000 });
   await eventually(() => successes.length === 1 && failures.length === 1, 2000, "both callbacks");
-  expect(successes[0]![0]).toMatchObject({ message_id: ok.messageId, actor_name: "divide", args: [10, 4] });
+  expect(successes[0]![0]).toMatchObject({
+    message_id: ok.messageId,
+    actor_name: "divide",
+    args: [10, 4],
+  });
   expect(successes[0]![1]).toBe(2.5);
   // Fired once, after the last retry, not on every failed attempt.
   expect(failures).toHaveLength(1);
-  expect(failures[0]![0]).toMatchObject({ message_id: bad.messageId, actor_name: "divide", args: [1, 0] });
+  expect(failures[0]![0]).toMatchObject({
+    message_id: bad.messageId,
+    actor_name: "divide",
+    args: [1, 0],
+  });
   expect(failures[0]![1]).toEqual({ type: "QuotaError", message: "division by zero" });
 });
 

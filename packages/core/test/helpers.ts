@@ -1,4 +1,4 @@
-import type { Logger, LogFields, LogLevel } from "../src/index.js";
+import type { LogFields, Logger, LogLevel } from "../src/index.js";
 import { setLogger } from "../src/index.js";
 
 export interface Captured {
@@ -36,7 +36,11 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll `check` until it is true; fail after `timeout` ms. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeout = 5000, what = "condition"): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeout = 5000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);

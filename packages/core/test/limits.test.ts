@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { MessageProxy } from "../src/index.js";
 import {
+  actor,
+  getAbortSignal,
   Middleware,
   Shutdown,
   StubBroker,
   TimeLimitExceeded,
   Worker,
-  actor,
-  getAbortSignal,
 } from "../src/index.js";
 import { captureLogs, eventually, gate, sleep } from "./helpers.js";
 
@@ -108,7 +108,9 @@ describe("TimeLimit", () => {
     release.open();
     await broker.join("default", { failFast: false, timeout: 5000 });
     expect(order).toEqual(["stubborn start", "stubborn end", "next"]);
-    expect(logs.some((l) => l.level === "warn" && l.msg.includes("Time limit of 50 ms exceeded"))).toBe(true);
+    expect(
+      logs.some((l) => l.level === "warn" && l.msg.includes("Time limit of 50 ms exceeded")),
+    ).toBe(true);
   });
 
   test("a message's time_limit option overrides the actor's; null disables it", async () => {
@@ -149,7 +151,11 @@ describe("ShutdownNotifications", () => {
     await patient.send();
     await eventually(() => w.inProgress().length === 2, 5000, "both running");
     const stopping = w.stop({ timeout: 5000 });
-    await eventually(() => outcomes.includes("notified: Shutdown"), 5000, "the notified actor saw Shutdown");
+    await eventually(
+      () => outcomes.includes("notified: Shutdown"),
+      5000,
+      "the notified actor saw Shutdown",
+    );
     expect(outcomes).not.toContain("patient finished");
     hold.open();
     await stopping;

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "vitest";
-import { DecodeError, EncodeError, Message, StubBroker, actor } from "../src/index.js";
+import { actor, DecodeError, EncodeError, Message, StubBroker } from "../src/index.js";
 import { captureLogs } from "./helpers.js";
 
 captureLogs();
@@ -8,7 +8,10 @@ captureLogs();
 function pythonJson(data: unknown): string | undefined {
   const r = spawnSync(
     "python3",
-    ["-c", 'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.read()), separators=(",", ":")))'],
+    [
+      "-c",
+      'import json,sys; sys.stdout.write(json.dumps(json.loads(sys.stdin.read()), separators=(",", ":")))',
+    ],
     { input: JSON.stringify(data), encoding: "utf8" },
   );
   return r.status === 0 ? r.stdout : undefined;
@@ -38,10 +41,13 @@ describe("Message wire format", () => {
     expect(text).not.toMatch(/": |", /);
   });
 
-  test.runIf(pythonJson({}) !== undefined)("bytes equal what Python's json (as Dramatiq calls it) writes for the same message", () => {
-    const ours = Buffer.from(message.encode()).toString("latin1");
-    expect(ours).toBe(pythonJson(message.asDict()));
-  });
+  test.runIf(pythonJson({}) !== undefined)(
+    "bytes equal what Python's json (as Dramatiq calls it) writes for the same message",
+    () => {
+      const ours = Buffer.from(message.encode()).toString("latin1");
+      expect(ours).toBe(pythonJson(message.asDict()));
+    },
+  );
 
   test("decode(encode(m)) gives back the same message", () => {
     const back = Message.decode(message.encode());
@@ -59,8 +65,14 @@ describe("Message wire format", () => {
   test.each([
     ["not JSON", "{oops"],
     ["not an object", "[1,2]"],
-    ["a missing actor_name", '{"queue_name":"q","args":[],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}'],
-    ["args that are not a list", '{"queue_name":"q","actor_name":"a","args":{},"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}'],
+    [
+      "a missing actor_name",
+      '{"queue_name":"q","args":[],"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}',
+    ],
+    [
+      "args that are not a list",
+      '{"queue_name":"q","actor_name":"a","args":{},"kwargs":{},"options":{},"message_id":"x","message_timestamp":1}',
+    ],
   ])("%s is a DecodeError that names the problem", (_what, raw) => {
     expect(() => Message.decode(Buffer.from(raw))).toThrow(DecodeError);
   });
@@ -98,12 +110,15 @@ describe("arguments JSON cannot carry", () => {
     ["a Map", new Map([[1, 2]]), /a Map would be encoded as \{\}/],
     ["a cycle", cycle, /args\[0\]\.self .*cycle/],
     ["undefined in an array", [1, undefined], /args\[0\]\[1\] .*would become null/],
-  ])("%s is refused with an EncodeError that names where it is, and nothing is enqueued", async (_what, value, pattern) => {
-    const error = await take.send(value).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(EncodeError);
-    expect((error as Error).message).toMatch(pattern);
-    expect(broker.queueSize("default")).toBe(0);
-  });
+  ])(
+    "%s is refused with an EncodeError that names where it is, and nothing is enqueued",
+    async (_what, value, pattern) => {
+      const error = await take.send(value).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EncodeError);
+      expect((error as Error).message).toMatch(pattern);
+      expect(broker.queueSize("default")).toBe(0);
+    },
+  );
 
   test("Dates travel as ISO strings, undefined object members are left out", async () => {
     const when = new Date("2026-01-02T03:04:05.000Z");

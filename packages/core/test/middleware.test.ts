@@ -2,9 +2,10 @@ import { beforeEach, describe, expect, test } from "vitest";
 import type { Broker, Message, MessageProxy } from "../src/index.js";
 import {
   AgeLimit,
+  actor,
   Callbacks,
-  MiddlewareError,
   Middleware,
+  MiddlewareError,
   Pipelines,
   Retries,
   ShutdownNotifications,
@@ -12,7 +13,6 @@ import {
   StubBroker,
   TimeLimit,
   Worker,
-  actor,
 } from "../src/index.js";
 import { captureLogs } from "./helpers.js";
 
@@ -59,7 +59,15 @@ describe("middleware", () => {
     const broker = new StubBroker({ middleware: [make("A"), make("B"), make("C")] });
     const a = actor(() => void calls.push("actor"), { broker, actorName: "a" });
     await runOne(broker, () => a.send());
-    expect(calls).toEqual(["before A", "before B", "before C", "actor", "after C", "after B", "after A"]);
+    expect(calls).toEqual([
+      "before A",
+      "before B",
+      "before C",
+      "actor",
+      "after C",
+      "after B",
+      "after A",
+    ]);
   });
 
   test("addMiddleware places a middleware before or after a given class, and says when that class is missing", () => {
@@ -70,7 +78,9 @@ describe("middleware", () => {
     broker.addMiddleware(new Mine(), { after: AgeLimit });
     expect(broker.middleware[1]).toBeInstanceOf(Mine);
     class Absent extends Middleware {}
-    expect(() => broker.addMiddleware(new Mine(), { after: Absent })).toThrow(/no Absent middleware/);
+    expect(() => broker.addMiddleware(new Mine(), { after: Absent })).toThrow(
+      /no Absent middleware/,
+    );
   });
 
   test("a hook that throws is logged and ignored; the message is still processed and acked", async () => {
@@ -133,7 +143,12 @@ describe("middleware", () => {
       })(),
     );
     let ran = false;
-    const a = actor(() => void (ran = true), { broker, actorName: "a", maxRetries: 0 });
+    const a = actor(
+      () => {
+        ran = true;
+      },
+      { broker, actorName: "a", maxRetries: 0 },
+    );
     await runOne(broker, () => a.send());
     expect(ran).toBe(false);
     expect(broker.deadLetters).toHaveLength(1);

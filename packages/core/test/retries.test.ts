@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Message } from "../src/index.js";
-import { Retry, StubBroker, Worker, actor, computeBackoff } from "../src/index.js";
+import { actor, computeBackoff, Retry, StubBroker, Worker } from "../src/index.js";
 import { captureLogs, eventually, sleep } from "./helpers.js";
 
 let broker: StubBroker;
@@ -169,7 +169,8 @@ describe("Retries", () => {
   test("onRetryExhausted is sent once, with the message and the retry counts", async () => {
     const received: [Record<string, unknown>, Record<string, unknown>][] = [];
     const exhausted = actor(
-      (message: Record<string, unknown>, info: Record<string, unknown>) => void received.push([message, info]),
+      (message: Record<string, unknown>, info: Record<string, unknown>) =>
+        void received.push([message, info]),
       { broker, actorName: "exhausted" },
     );
     const a = actor(
@@ -262,7 +263,9 @@ describe("computeBackoff", () => {
   const base = { minBackoff: 100, maxBackoff: 10_000, maxRetries: 5, jitter: false } as const;
 
   test("exponential doubles from minBackoff and is capped at maxBackoff", () => {
-    const values = [0, 1, 2, 3, 10].map((retries) => computeBackoff({ ...base, retries, strategy: "exponential" }));
+    const values = [0, 1, 2, 3, 10].map((retries) =>
+      computeBackoff({ ...base, retries, strategy: "exponential" }),
+    );
     expect(values).toEqual([100, 200, 400, 800, 10_000]);
   });
 
@@ -276,8 +279,20 @@ describe("computeBackoff", () => {
   });
 
   test("jitter picks between half and all of the delay", () => {
-    const low = computeBackoff({ ...base, jitter: true, retries: 3, strategy: "exponential", random: () => 0 });
-    const high = computeBackoff({ ...base, jitter: true, retries: 3, strategy: "exponential", random: () => 0.999999 });
+    const low = computeBackoff({
+      ...base,
+      jitter: true,
+      retries: 3,
+      strategy: "exponential",
+      random: () => 0,
+    });
+    const high = computeBackoff({
+      ...base,
+      jitter: true,
+      retries: 3,
+      strategy: "exponential",
+      random: () => 0.999999,
+    });
     expect(low).toBe(400);
     expect(high).toBe(799);
   });

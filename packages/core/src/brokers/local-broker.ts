@@ -35,7 +35,8 @@ export class LocalBroker extends Broker {
       throw err;
     }
     const fn = actor.fn as (...args: unknown[]) => unknown;
-    const args = Object.keys(decoded.kwargs).length === 0 ? decoded.args : [...decoded.args, decoded.kwargs];
+    const args =
+      Object.keys(decoded.kwargs).length === 0 ? decoded.args : [...decoded.args, decoded.kwargs];
     let result: unknown;
     try {
       result = await fn(...args);
@@ -52,7 +53,9 @@ export class LocalBroker extends Broker {
   }
 
   consume(queueName: string): Consumer {
-    throw new BrokerError(`LocalBroker runs actors when they are sent; it has no consumers (queue ${queueName})`);
+    throw new BrokerError(
+      `LocalBroker runs actors when they are sent; it has no consumers (queue ${queueName})`,
+    );
   }
 
   async join(): Promise<void> {}

@@ -1,6 +1,5 @@
-import type { JoinOptions, QueueMessageCounts } from "../broker.js";
+import type { BrokerOptions, JoinOptions, QueueMessageCounts } from "../broker.js";
 import { Broker } from "../broker.js";
-import type { BrokerOptions } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
 import { lazyLogger } from "../logger.js";
@@ -81,7 +80,8 @@ export class StubBroker extends Broker {
 
   private queue(name: string): StubQueue {
     const q = this.stubQueues.get(name);
-    if (q === undefined) throw new QueueNotFound(`Queue ${JSON.stringify(name)} is not declared on this broker`);
+    if (q === undefined)
+      throw new QueueNotFound(`Queue ${JSON.stringify(name)} is not declared on this broker`);
     return q;
   }
 
@@ -186,7 +186,6 @@ export class StubBroker extends Broker {
   queueSize(queueName: string): number {
     return this.queue(queueName).items.size;
   }
-
 }
 
 interface StubLedger {
@@ -236,8 +235,12 @@ class StubConsumer implements Consumer {
       try {
         message = Message.decode(data);
       } catch (err) {
-        log.error({ err }, `Undecodable message on queue ${this.queueName}; moving it to the dead letters.`);
-        const exception = err instanceof DecodeError ? err : new DecodeError(String(err), data, err);
+        log.error(
+          { err },
+          `Undecodable message on queue ${this.queueName}; moving it to the dead letters.`,
+        );
+        const exception =
+          err instanceof DecodeError ? err : new DecodeError(String(err), data, err);
         this.ledger.bury({ queueName: this.queueName, data, message: null, exception });
         continue;
       }
@@ -251,7 +254,10 @@ class StubConsumer implements Consumer {
   private own(message: MessageProxy, op: string): StubProxy | undefined {
     const proxy = message as StubProxy;
     if (this.unacked.delete(proxy)) return proxy;
-    if (!this.closed) log.warn(`${op} of message ${message.messageId}, which this consumer does not hold; ignored.`);
+    if (!this.closed)
+      log.warn(
+        `${op} of message ${message.messageId}, which this consumer does not hold; ignored.`,
+      );
     return undefined;
   }
 
@@ -262,7 +268,12 @@ class StubConsumer implements Consumer {
   nack(message: MessageProxy): void {
     const proxy = this.own(message, "nack");
     if (proxy === undefined) return;
-    this.ledger.bury({ queueName: this.queueName, data: proxy.data, message: proxy.message, exception: proxy.exception });
+    this.ledger.bury({
+      queueName: this.queueName,
+      data: proxy.data,
+      message: proxy.message,
+      exception: proxy.exception,
+    });
   }
 
   async requeue(messages: readonly MessageProxy[]): Promise<void> {

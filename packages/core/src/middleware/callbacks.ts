@@ -23,7 +23,11 @@ export class Callbacks extends Middleware {
     return ["onSuccess", "onFailure"];
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: AfterProcessOutcome): void | Promise<void> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    outcome: AfterProcessOutcome,
+  ): void | Promise<void> {
     const actor = broker.findActor(message.actorName);
     if (!("exception" in outcome) && !message.failed) {
       const target = readOption(message.options, actor, "onSuccess");
@@ -38,7 +42,9 @@ export class Callbacks extends Middleware {
     if (target === undefined) return;
     const name = actorRefName(target);
     return handOff(message, `failure callback ${name}`, log, () =>
-      broker.getActor(name).send(message.message.asDict(), errorInfo(outcome.exception ?? message.exception)),
+      broker
+        .getActor(name)
+        .send(message.message.asDict(), errorInfo(outcome.exception ?? message.exception)),
     );
   }
 }

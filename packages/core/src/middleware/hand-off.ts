@@ -32,7 +32,10 @@ export async function handOff(
       log.error({ err }, `Could not enqueue ${what} of message ${proxy.messageId}; it is dropped.`);
       return;
     }
-    log.error({ err }, `Could not enqueue ${what} of message ${proxy.messageId}; the message is given back to its queue.`);
+    log.error(
+      { err },
+      `Could not enqueue ${what} of message ${proxy.messageId}; the message is given back to its queue.`,
+    );
     proxy.giveBack(err);
   }
 }

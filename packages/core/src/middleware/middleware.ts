@@ -33,7 +33,11 @@ export interface MiddlewareHooks {
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
-  afterProcessMessage?(broker: Broker, message: MessageProxy, outcome: AfterProcessOutcome): Awaitable;
+  afterProcessMessage?(
+    broker: Broker,
+    message: MessageProxy,
+    outcome: AfterProcessOutcome,
+  ): Awaitable;
   afterSkipMessage?(broker: Broker, message: MessageProxy): Awaitable;
   afterProcessBoot?(broker: Broker): Awaitable;
   beforeWorkerBoot?(broker: Broker, worker: Worker): Awaitable;

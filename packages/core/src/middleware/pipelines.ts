@@ -18,7 +18,11 @@ export class Pipelines extends Middleware {
     return ["pipeIgnore"];
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: AfterProcessOutcome): void | Promise<void> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    outcome: AfterProcessOutcome,
+  ): void | Promise<void> {
     if ("exception" in outcome || message.failed) return;
     const target = message.options.pipe_target;
     if (target === undefined || target === null) return;

@@ -69,7 +69,11 @@ export class Retries extends Middleware {
     ];
   }
 
-  override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: AfterProcessOutcome): void | Promise<void> {
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    outcome: AfterProcessOutcome,
+  ): void | Promise<void> {
     if (!("exception" in outcome) || message.failed) return;
     const error = outcome.exception;
     const actor = broker.findActor(message.actorName);
@@ -77,7 +81,9 @@ export class Retries extends Middleware {
 
     const throws = actor?.options.throws;
     if (throws !== undefined && matches(error, throws)) {
-      log.info(`Aborting message ${message.messageId}: ${(error as Error)?.name ?? "error"} is in its actor's throws.`);
+      log.info(
+        `Aborting message ${message.messageId}: ${(error as Error)?.name ?? "error"} is in its actor's throws.`,
+      );
       message.fail();
       return;
     }
@@ -91,7 +97,10 @@ export class Retries extends Middleware {
       try {
         retry = retryWhen(retries, error) === true;
       } catch (err) {
-        log.error({ err }, `retryWhen of ${message.actorName} threw; message ${message.messageId} is not retried.`);
+        log.error(
+          { err },
+          `retryWhen of ${message.actorName} threw; message ${message.messageId} is not retried.`,
+        );
         retry = false;
       }
     } else {
@@ -113,7 +122,10 @@ export class Retries extends Middleware {
     if (error instanceof Retry && error.delay !== undefined) {
       delay = error.delay;
     } else {
-      const maxBackoff = Math.min(readOption(options, actor, "maxBackoff") ?? this.maxBackoff, DEFAULT_MAX_BACKOFF);
+      const maxBackoff = Math.min(
+        readOption(options, actor, "maxBackoff") ?? this.maxBackoff,
+        DEFAULT_MAX_BACKOFF,
+      );
       delay = computeBackoff({
         retries,
         minBackoff: readOption(options, actor, "minBackoff") ?? this.minBackoff,

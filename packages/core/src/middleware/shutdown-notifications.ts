@@ -1,8 +1,8 @@
 import type { Broker } from "../broker.js";
 import { interruptMessage } from "../context.js";
 import { Shutdown } from "../errors.js";
-import type { Worker } from "../worker/worker.js";
 import { readOption } from "../options.js";
+import type { Worker } from "../worker/worker.js";
 import { Middleware } from "./middleware.js";
 
 /**
@@ -23,8 +23,13 @@ export class ShutdownNotifications extends Middleware {
 
   override beforeWorkerShutdown(broker: Broker, worker: Worker): void {
     for (const message of worker.inProgress()) {
-      const own = readOption(message.options, broker.findActor(message.actorName), "notifyShutdown");
-      if (own ?? this.notifyShutdown) interruptMessage(message, new Shutdown("Worker is shutting down"));
+      const own = readOption(
+        message.options,
+        broker.findActor(message.actorName),
+        "notifyShutdown",
+      );
+      if (own ?? this.notifyShutdown)
+        interruptMessage(message, new Shutdown("Worker is shutting down"));
     }
   }
 }

@@ -32,7 +32,9 @@ export class TimeLimit extends Middleware {
     if (limit === null || !(limit > 0) || !Number.isFinite(limit)) return;
     const timer = setTimeout(() => {
       this.timers.delete(message);
-      const error = new TimeLimitExceeded(`${message.actorName} exceeded its time limit of ${limit} ms`);
+      const error = new TimeLimitExceeded(
+        `${message.actorName} exceeded its time limit of ${limit} ms`,
+      );
       if (interruptMessage(message, error)) {
         log.warn(
           `Time limit of ${limit} ms exceeded for message ${message.messageId} (${message.actorName}); it is failed now and keeps its worker slot until the function returns.`,

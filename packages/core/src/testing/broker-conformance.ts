@@ -30,7 +30,10 @@ const QUEUE = "conformance";
  * Worker APIs. `makeBroker` must return a fresh broker whose queues start empty (for a
  * server-backed broker, a new namespace or a flushed database per call).
  */
-export function brokerConformance(makeBroker: MakeBroker, options: BrokerConformanceOptions = {}): void {
+export function brokerConformance(
+  makeBroker: MakeBroker,
+  options: BrokerConformanceOptions = {},
+): void {
   const timeout = options.timeout ?? 30_000;
   const destroy =
     options.destroy ??
@@ -52,13 +55,21 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       return broker;
     }
 
-    function startWorker(broker: Broker, opts: ConstructorParameters<typeof Worker>[1] = {}): Promise<Worker> {
+    function startWorker(
+      broker: Broker,
+      opts: ConstructorParameters<typeof Worker>[1] = {},
+    ): Promise<Worker> {
       const worker = new Worker(broker, { workerTimeout: 100, ...opts });
       cleanups.push(() => worker.stop({ timeout: 5000 }));
       return worker.start().then(() => worker);
     }
 
-    async function fetchAll(broker: Broker, queue: string, count: number, wait = 5000): Promise<MessageProxy[]> {
+    async function fetchAll(
+      broker: Broker,
+      queue: string,
+      count: number,
+      wait = 5000,
+    ): Promise<MessageProxy[]> {
       const consumer = broker.consume(queue, { prefetch: count, timeout: 100 });
       cleanups.push(() => consumer.close());
       const got: MessageProxy[] = [];
@@ -69,9 +80,15 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       return got;
     }
 
-    test("enqueued messages are consumed with their fields intact, and acked ones are gone", { timeout }, async () => {
+    test("enqueued messages are consumed with their fields intact, and acked ones are gone", {
+      timeout,
+    }, async () => {
       const broker = await setup();
-      const echo = actor((_x: unknown) => undefined, { broker, actorName: "echo", queueName: QUEUE });
+      const echo = actor((_x: unknown) => undefined, {
+        broker,
+        actorName: "echo",
+        queueName: QUEUE,
+      });
       const args = [{ text: "héllo wörld ✓", n: 42, list: [1, null, true] }];
       const sent = await Promise.all([echo.send(args[0]), echo.send(2), echo.send("three")]);
 
@@ -94,10 +111,16 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
     });
 
-    test("a worker processes every message sent, including a batch from enqueueMany", { timeout }, async () => {
+    test("a worker processes every message sent, including a batch from enqueueMany", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const seen: number[] = [];
-      const record = actor((n: number) => void seen.push(n), { broker, actorName: "record", queueName: QUEUE });
+      const record = actor((n: number) => void seen.push(n), {
+        broker,
+        actorName: "record",
+        queueName: QUEUE,
+      });
       await startWorker(broker);
       await record.send(-1);
       await broker.enqueueMany(Array.from({ length: 50 }, (_, i) => record.message(i)));
@@ -105,10 +128,16 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       expect(seen.sort((a, b) => a - b)).toEqual([-1, ...Array.from({ length: 50 }, (_, i) => i)]);
     });
 
-    test("a delayed message waits on the delay queue and runs after its delay", { timeout }, async () => {
+    test("a delayed message waits on the delay queue and runs after its delay", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const ran: number[] = [];
-      const tick = actor(() => void ran.push(Date.now()), { broker, actorName: "tick", queueName: QUEUE });
+      const tick = actor(() => void ran.push(Date.now()), {
+        broker,
+        actorName: "tick",
+        queueName: QUEUE,
+      });
       const sentAt = Date.now();
       const message = await tick.sendWithOptions({ delay: 400 });
       expect(message.queueName).toBe(`${QUEUE}.DQ`);
@@ -119,10 +148,16 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       expect(ran[0]! - sentAt).toBeGreaterThanOrEqual(350);
     });
 
-    test("messages delayed 1500 and 1000 ms run in the order [1000, 1500]", { timeout }, async () => {
+    test("messages delayed 1500 and 1000 ms run in the order [1000, 1500]", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const order: number[] = [];
-      const note = actor((d: number) => void order.push(d), { broker, actorName: "note", queueName: QUEUE });
+      const note = actor((d: number) => void order.push(d), {
+        broker,
+        actorName: "note",
+        queueName: QUEUE,
+      });
       await startWorker(broker);
       await note.sendWithOptions({ args: [1500], delay: 1500 });
       await note.sendWithOptions({ args: [1000], delay: 1000 });
@@ -146,7 +181,9 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       expect(await after.fetch(1, { timeout: 300 })).toEqual([]);
     });
 
-    test("an actor that keeps failing is dead-lettered once its retries are spent", { timeout }, async () => {
+    test("an actor that keeps failing is dead-lettered once its retries are spent", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       let attempts = 0;
       actor(
@@ -154,11 +191,21 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
           attempts++;
           throw new Error("always fails");
         },
-        { broker, actorName: "fails", queueName: QUEUE, maxRetries: 2, minBackoff: 10, maxBackoff: 20 },
+        {
+          broker,
+          actorName: "fails",
+          queueName: QUEUE,
+          maxRetries: 2,
+          minBackoff: 10,
+          maxBackoff: 20,
+        },
       );
       await startWorker(broker);
       await broker.enqueue(new Message({ queueName: QUEUE, actorName: "fails", args: [] }));
-      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1, "the message is dead");
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1,
+        "the message is dead",
+      );
       expect(attempts).toBe(3);
     });
 
@@ -173,12 +220,15 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       await consumer.requeue(got);
       let again: MessageProxy[] = [];
       const deadline = Date.now() + 5000;
-      while (again.length === 0 && Date.now() < deadline) again = await consumer.fetch(1, { timeout: 500 });
+      while (again.length === 0 && Date.now() < deadline)
+        again = await consumer.fetch(1, { timeout: 500 });
       expect(again.map((p) => p.messageId)).toEqual([sent.messageId]);
       await consumer.ack(again[0]!);
     });
 
-    test("unacked messages are delivered again once their consumer closes", { timeout }, async () => {
+    test("unacked messages are delivered again once their consumer closes", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const a = actor((_n: number) => undefined, { broker, actorName: "a", queueName: QUEUE });
       await a.send(1);
@@ -231,33 +281,57 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       await expect(broker.join(QUEUE, { timeout: 300 })).rejects.toBeInstanceOf(QueueJoinTimeout);
     });
 
-    test("among prefetched messages, the lower priority number runs first", { timeout }, async () => {
+    test("among prefetched messages, the lower priority number runs first", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const order: string[] = [];
-      const lo = actor(() => void order.push("lo"), { broker, actorName: "lo", queueName: QUEUE, priority: 10 });
-      const hi = actor(() => void order.push("hi"), { broker, actorName: "hi", queueName: QUEUE, priority: 0 });
+      const lo = actor(() => void order.push("lo"), {
+        broker,
+        actorName: "lo",
+        queueName: QUEUE,
+        priority: 10,
+      });
+      const hi = actor(() => void order.push("hi"), {
+        broker,
+        actorName: "hi",
+        queueName: QUEUE,
+        priority: 0,
+      });
       const worker = new Worker(broker, { concurrency: 1, prefetch: 20, workerTimeout: 100 });
       cleanups.push(() => worker.stop({ timeout: 5000 }));
       worker.pause();
       await worker.start();
       for (let i = 0; i < 10; i++) await lo.send();
       for (let i = 0; i < 10; i++) await hi.send();
-      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0, "all 20 are prefetched");
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0,
+        "all 20 are prefetched",
+      );
       await sleep(200);
       worker.resume();
       await eventually(() => order.length === 20, "all 20 ran");
       expect(order).toEqual([...Array(10).fill("hi"), ...Array(10).fill("lo")]);
     });
 
-    test("a message for an unknown actor is dead-lettered and the worker goes on", { timeout }, async () => {
+    test("a message for an unknown actor is dead-lettered and the worker goes on", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const seen: string[] = [];
-      const known = actor((s: string) => void seen.push(s), { broker, actorName: "known", queueName: QUEUE });
+      const known = actor((s: string) => void seen.push(s), {
+        broker,
+        actorName: "known",
+        queueName: QUEUE,
+      });
       await startWorker(broker);
       await broker.enqueue(new Message({ queueName: QUEUE, actorName: "ghost", args: [] }));
       await known.send("after");
       await eventually(() => seen.length === 1, "the known actor ran");
-      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1, "the ghost message is dead");
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1,
+        "the ghost message is dead",
+      );
     });
 
     if (options.enqueueRaw !== undefined) {
@@ -265,13 +339,20 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       test("undecodable bytes are dead-lettered and the worker goes on", { timeout }, async () => {
         const broker = await setup();
         const seen: string[] = [];
-        const known = actor((s: string) => void seen.push(s), { broker, actorName: "known", queueName: QUEUE });
+        const known = actor((s: string) => void seen.push(s), {
+          broker,
+          actorName: "known",
+          queueName: QUEUE,
+        });
         await startWorker(broker);
         await enqueueRaw(broker, QUEUE, Buffer.from("{not json"));
         await enqueueRaw(broker, QUEUE, Buffer.from('{"queue_name": 3}'));
         await known.send("after");
         await eventually(() => seen.length === 1, "the known actor ran");
-        await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 2, "both bad messages are dead");
+        await eventually(
+          async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 2,
+          "both bad messages are dead",
+        );
       });
     }
 
@@ -290,7 +371,10 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       await worker.start();
       for (let i = 0; i < 5; i++) await blocking.send();
       await eventually(() => started === 1, "the first message started");
-      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0, "the rest are prefetched");
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).ready === 0,
+        "the rest are prefetched",
+      );
       const stopping = worker.stop({ timeout: 5000 });
       await sleep(100);
       hold.open();
@@ -302,16 +386,20 @@ export function brokerConformance(makeBroker: MakeBroker, options: BrokerConform
       expect(started).toBe(5);
     });
 
-    test("stop gives delayed messages held in memory back to the delay queue", { timeout }, async () => {
+    test("stop gives delayed messages held in memory back to the delay queue", {
+      timeout,
+    }, async () => {
       const broker = await setup();
       const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
       await a.sendWithOptions({ delay: 60_000 });
       const worker = new Worker(broker, { workerTimeout: 100 });
       await worker.start();
-      await eventually(async () => (await broker.getQueueMessageCounts(QUEUE)).delayed === 0, "the worker holds it");
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).delayed === 0,
+        "the worker holds it",
+      );
       await worker.stop({ timeout: 5000 });
       expect((await broker.getQueueMessageCounts(QUEUE)).delayed).toBe(1);
     });
   });
 }
-

@@ -10,7 +10,8 @@ export async function eventually(
 ): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeout} ms waiting until ${what}`);
     await sleep(10);
   }
 }

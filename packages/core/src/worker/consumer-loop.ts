@@ -97,7 +97,10 @@ export class ConsumerLoop {
         if (this.stopped) break;
         const wait = Math.min(MIN_RESTART_DELAY * 2 ** failures, MAX_RESTART_DELAY);
         failures++;
-        host.log.error({ err }, `Consumer for queue ${this.queueName} failed to fetch; retrying in ${wait} ms.`);
+        host.log.error(
+          { err },
+          `Consumer for queue ${this.queueName} failed to fetch; retrying in ${wait} ms.`,
+        );
         await sleep(wait, signal);
         continue;
       }

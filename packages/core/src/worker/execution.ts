@@ -19,7 +19,11 @@ export interface ExecutionHost {
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return v !== null && (typeof v === "object" || typeof v === "function") && typeof (v as { then?: unknown }).then === "function";
+  return (
+    v !== null &&
+    (typeof v === "object" || typeof v === "function") &&
+    typeof (v as { then?: unknown }).then === "function"
+  );
 }
 
 /**
@@ -99,7 +103,9 @@ export class Execution implements ExecutionContext {
     }
     if (this.host.debug) {
       this.startedAt = performance.now();
-      this.host.log.debug(`Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)} for ${proxy.actorName} (${proxy.messageId}).`);
+      this.host.log.debug(
+        `Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)} for ${proxy.actorName} (${proxy.messageId}).`,
+      );
     }
     let r: unknown;
     try {
@@ -125,7 +131,9 @@ export class Execution implements ExecutionContext {
     this.fnSettled = true;
     if (this.decided) {
       if (this.aborted) {
-        this.host.log.warn(`${this.proxy.actorName} returned after its message ${this.proxy.messageId} was interrupted; its slot is free again.`);
+        this.host.log.warn(
+          `${this.proxy.actorName} returned after its message ${this.proxy.messageId} was interrupted; its slot is free again.`,
+        );
       }
       this.release();
       return;
@@ -140,14 +148,22 @@ export class Execution implements ExecutionContext {
     if (threw) {
       proxy.stuffException(error);
       if (error instanceof Retry || error instanceof RateLimitExceeded) {
-        log.debug(`${proxy.actorName} asked for message ${proxy.messageId} to be retried: ${error.message}`);
+        log.debug(
+          `${proxy.actorName} asked for message ${proxy.messageId} to be retried: ${error.message}`,
+        );
       } else if (!this.aborted) {
         log.error({ err: error }, `Failed to process message ${proxy} with unhandled exception.`);
       }
     } else if (this.host.debug && this.startedAt > 0) {
-      log.debug(`Completed ${proxy.actorName} (${proxy.messageId}) after ${(performance.now() - this.startedAt).toFixed(2)} ms.`);
+      log.debug(
+        `Completed ${proxy.actorName} (${proxy.messageId}) after ${(performance.now() - this.startedAt).toFixed(2)} ms.`,
+      );
     }
-    const after = broker.emitAfter("afterProcessMessage", proxy, threw ? { exception: error } : { result });
+    const after = broker.emitAfter(
+      "afterProcessMessage",
+      proxy,
+      threw ? { exception: error } : { result },
+    );
     if (after) await after;
     this.host.settle(this);
     this.postDone = true;

@@ -83,24 +83,36 @@ export class Worker implements ExecutionHost {
     this.broker = broker;
     this.concurrency = positiveInt("concurrency", options.concurrency, 8);
     this.prefetch = positiveInt("prefetch", options.prefetch, 2 * this.concurrency);
-    this.delayPrefetch = positiveInt("delayPrefetch", options.delayPrefetch, 1000 * this.concurrency);
+    this.delayPrefetch = positiveInt(
+      "delayPrefetch",
+      options.delayPrefetch,
+      1000 * this.concurrency,
+    );
     this.workerTimeout = positiveInt("workerTimeout", options.workerTimeout, 1000);
     this.requested = options.queues === undefined ? undefined : new Set(options.queues);
   }
 
   /** Boot: runs the worker-boot hooks and starts a consumer for every queue. */
   async start(): Promise<void> {
-    if (this.state !== "new") throw new Error("A worker starts once; create a new Worker to start again");
+    if (this.state !== "new")
+      throw new Error("A worker starts once; create a new Worker to start again");
     this.state = "running";
     this.debug = this.log.isLevelEnabled?.("debug") ?? false;
     const b = this.broker;
-    this.settleHooks = b.hasHook("beforeAck") || b.hasHook("afterAck") || b.hasHook("beforeNack") || b.hasHook("afterNack");
+    this.settleHooks =
+      b.hasHook("beforeAck") ||
+      b.hasHook("afterAck") ||
+      b.hasHook("beforeNack") ||
+      b.hasHook("afterNack");
     const before = b.emitBefore("beforeWorkerBoot", this);
     if (before) await before;
     for (const q of b.getDeclaredQueues()) this.addQueue(q);
     if (this.requested !== undefined) {
       for (const q of this.requested) {
-        if (!this.loops.has(q)) this.log.warn(`Queue ${q} is not declared on the broker (yet); it is consumed once it is.`);
+        if (!this.loops.has(q))
+          this.log.warn(
+            `Queue ${q} is not declared on the broker (yet); it is consumed once it is.`,
+          );
       }
     }
     this.unwatch = b.watchQueues((q) => this.addQueue(q));
@@ -172,8 +184,12 @@ export class Worker implements ExecutionHost {
   }
 
   private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
-    const error = new ActorNotFound(`Actor ${JSON.stringify(proxy.actorName)} is not declared on this broker`);
-    this.log.error(`Received message ${proxy.messageId} for undeclared actor ${proxy.actorName}; moving it to the dead letters.`);
+    const error = new ActorNotFound(
+      `Actor ${JSON.stringify(proxy.actorName)} is not declared on this broker`,
+    );
+    this.log.error(
+      `Received message ${proxy.messageId} for undeclared actor ${proxy.actorName}; moving it to the dead letters.`,
+    );
     proxy.stuffException(error);
     proxy.fail();
     this.settleMessage(proxy, loop);
@@ -223,7 +239,10 @@ export class Worker implements ExecutionHost {
       if (before) await before;
     } catch (err) {
       if (!(err instanceof MiddlewareError)) throw err;
-      this.log.error({ err }, `A ${failed ? "beforeNack" : "beforeAck"} hook failed; settling message ${proxy.messageId} anyway.`);
+      this.log.error(
+        { err },
+        `A ${failed ? "beforeNack" : "beforeAck"} hook failed; settling message ${proxy.messageId} anyway.`,
+      );
     }
     await (failed ? loop.consumer.nack(proxy) : loop.consumer.ack(proxy));
     const after = b.emitAfter(failed ? "afterNack" : "afterAck", proxy);
@@ -239,7 +258,10 @@ export class Worker implements ExecutionHost {
       },
       (err: unknown) => {
         this.pendingSettles--;
-        this.log.error({ err }, `Could not settle message ${proxy.messageId} with the broker; it will be delivered again.`);
+        this.log.error(
+          { err },
+          `Could not settle message ${proxy.messageId} with the broker; it will be delivered again.`,
+        );
         if (this.waiters.length > 0) this.checkWaiters();
       },
     );
@@ -248,7 +270,8 @@ export class Worker implements ExecutionHost {
   private delay(loop: ConsumerLoop, proxy: MessageProxy): void {
     try {
       const before = this.broker.emitBefore("beforeDelayMessage", proxy);
-      if (before) before.catch((err) => this.log.error({ err }, "A beforeDelayMessage hook failed."));
+      if (before)
+        before.catch((err) => this.log.error({ err }, "A beforeDelayMessage hook failed."));
     } catch (err) {
       this.log.error({ err }, "A beforeDelayMessage hook failed.");
     }
@@ -263,14 +286,18 @@ export class Worker implements ExecutionHost {
     if (this.delayTimer !== undefined && this.delayTimerDue <= due) return;
     if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
     this.delayTimerDue = due;
-    this.delayTimer = setTimeout(() => this.promoteDue(), Math.min(Math.max(0, due - Date.now()), MAX_TIMER));
+    this.delayTimer = setTimeout(
+      () => this.promoteDue(),
+      Math.min(Math.max(0, due - Date.now()), MAX_TIMER),
+    );
   }
 
   private promoteDue(): void {
     this.delayTimer = undefined;
     this.delayTimerDue = Number.POSITIVE_INFINITY;
     const now = Date.now();
-    for (let d = this.delayed.popDue(now); d !== undefined; d = this.delayed.popDue(now)) this.promote(d);
+    for (let d = this.delayed.popDue(now); d !== undefined; d = this.delayed.popDue(now))
+      this.promote(d);
     this.armDelayTimer();
   }
 
@@ -285,11 +312,17 @@ export class Worker implements ExecutionHost {
       (err: unknown) => {
         this.promoting--;
         if (this.state === "running") {
-          this.log.error({ err }, `Could not move delayed message ${d.proxy.messageId} to its queue; trying again in ${PROMOTE_RETRY_DELAY} ms.`);
+          this.log.error(
+            { err },
+            `Could not move delayed message ${d.proxy.messageId} to its queue; trying again in ${PROMOTE_RETRY_DELAY} ms.`,
+          );
           this.delayed.push(Date.now() + PROMOTE_RETRY_DELAY, d);
           this.armDelayTimer();
         } else {
-          this.log.error({ err }, `Could not move delayed message ${d.proxy.messageId} to its queue; it stays on its delay queue.`);
+          this.log.error(
+            { err },
+            `Could not move delayed message ${d.proxy.messageId} to its queue; it stays on its delay queue.`,
+          );
           d.loop.release();
         }
         if (this.waiters.length > 0) this.checkWaiters();
@@ -337,7 +370,9 @@ export class Worker implements ExecutionHost {
       timeout,
     );
     if (!finished) {
-      this.log.warn(`${this.executing.size} actor(s) still running after ${timeout} ms; their messages will be delivered again.`);
+      this.log.warn(
+        `${this.executing.size} actor(s) still running after ${timeout} ms; their messages will be delivered again.`,
+      );
     }
     for (const loop of loops) {
       try {
@@ -362,13 +397,18 @@ export class Worker implements ExecutionHost {
       try {
         await loop.consumer.requeue(proxies);
       } catch (err) {
-        this.log.error({ err }, `Could not give ${proxies.length} message(s) back to ${loop.queueName}; the broker redelivers them when the consumer closes.`);
+        this.log.error(
+          { err },
+          `Could not give ${proxies.length} message(s) back to ${loop.queueName}; the broker redelivers them when the consumer closes.`,
+        );
       }
       loop.release(proxies.length);
     }
     if (items.length > 0) {
       const delayed = items.filter((i) => isDelayQueue(i.loop.queueName)).length;
-      this.log.info(`Gave back ${items.length - delayed} unstarted and ${delayed} delayed message(s).`);
+      this.log.info(
+        `Gave back ${items.length - delayed} unstarted and ${delayed} delayed message(s).`,
+      );
     }
   }
 

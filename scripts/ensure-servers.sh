@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the servers the test suite starts on loopback, when
+# they are missing. Each needed binary is listed with the package that provides it.
+set -euo pipefail
+
+declare -A NEEDED=(
+  # binary=package, added as packages come to need them
+)
+
+missing=()
+for bin in "${!NEEDED[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${NEEDED[$bin]}")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing ${missing[*]} (needed by the tests)"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
