@@ -1,7 +1,7 @@
 // Throughput of the core engine with nothing else in the way: no-op messages through
 // StubBroker + Worker, with the default middleware and with none, so the difference is the
 // per-message cost of the default middleware.
-import { StubBroker, Worker, actor, setLogger } from "@taskq/core";
+import { actor, StubBroker, setLogger, Worker } from "@taskq/core";
 import { formatRate, median, table } from "./lib.mjs";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
@@ -52,13 +52,27 @@ const syncDefault = await measure(() => run("default", true));
 const sends = await measure(enqueueRate);
 const perMessageUs = (1 / withDefault - 1 / withNone) * 1e6;
 
-console.log(`core engine: ${MESSAGES.toLocaleString("en-US")} no-op messages, concurrency ${CONCURRENCY}, median of ${RUNS} runs, Node ${process.version}\n`);
+console.log(
+  `core engine: ${MESSAGES.toLocaleString("en-US")} no-op messages, concurrency ${CONCURRENCY}, median of ${RUNS} runs, Node ${process.version}\n`,
+);
 console.log(
   table([
     ["scenario", "rate", "µs / message"],
-    ["StubBroker + Worker, default middleware, async actor", formatRate(withDefault), (1e6 / withDefault).toFixed(2)],
-    ["StubBroker + Worker, default middleware, sync actor", formatRate(syncDefault), (1e6 / syncDefault).toFixed(2)],
-    ["StubBroker + Worker, no middleware, async actor", formatRate(withNone), (1e6 / withNone).toFixed(2)],
+    [
+      "StubBroker + Worker, default middleware, async actor",
+      formatRate(withDefault),
+      (1e6 / withDefault).toFixed(2),
+    ],
+    [
+      "StubBroker + Worker, default middleware, sync actor",
+      formatRate(syncDefault),
+      (1e6 / syncDefault).toFixed(2),
+    ],
+    [
+      "StubBroker + Worker, no middleware, async actor",
+      formatRate(withNone),
+      (1e6 / withNone).toFixed(2),
+    ],
     ["actor.send() to StubBroker (encode + enqueue)", formatRate(sends), (1e6 / sends).toFixed(2)],
   ]),
 );

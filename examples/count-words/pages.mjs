@@ -2,8 +2,10 @@
 import { createServer } from "node:http";
 
 const PAGES = {
-  "/dramatiq": "Dramatiq is a background task processing library for Python with a focus on simplicity, reliability and performance.",
-  "/taskq": "taskq brings the same model to Node.js: actors, messages, brokers, workers and middleware, written in TypeScript.",
+  "/dramatiq":
+    "Dramatiq is a background task processing library for Python with a focus on simplicity, reliability and performance.",
+  "/taskq":
+    "taskq brings the same model to Node.js: actors, messages, brokers, workers and middleware, written in TypeScript.",
   "/haiku": "an old silent pond a frog jumps into the pond splash silence again",
 };
 

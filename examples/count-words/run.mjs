@@ -1,6 +1,6 @@
 // Runs the example end to end in one process on the in-memory broker: a worker consumes
 // while a producer sends one message per page, then everything shuts down cleanly.
-import { StubBroker, Worker, setBroker } from "@taskq/core";
+import { StubBroker, setBroker, Worker } from "@taskq/core";
 import { startPageServer } from "./pages.mjs";
 
 const broker = new StubBroker();
