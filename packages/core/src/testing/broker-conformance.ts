@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "vitest";
 import { actor } from "../actor.js";
 import type { Broker } from "../broker.js";
+import type { Consumer } from "../consumer.js";
 import { QueueJoinTimeout } from "../errors.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -64,18 +65,23 @@ export function brokerConformance(
       return worker.start().then(() => worker);
     }
 
-    async function fetchAll(
-      broker: Broker,
-      queue: string,
-      count: number,
-      wait = 5000,
-    ): Promise<MessageProxy[]> {
-      const consumer = broker.consume(queue, { prefetch: count, timeout: 100 });
+    function openConsumer(broker: Broker, queue: string, prefetch: number): Consumer {
+      const consumer = broker.consume(queue, { prefetch, timeout: 100 });
       cleanups.push(() => consumer.close());
+      return consumer;
+    }
+
+    /** Fetch until `count` messages came, failing after `wait` ms. */
+    async function take(consumer: Consumer, count: number, wait = 5000): Promise<MessageProxy[]> {
       const got: MessageProxy[] = [];
       const deadline = Date.now() + wait;
-      while (got.length < count && Date.now() < deadline) {
-        got.push(...(await consumer.fetch(count - got.length, { timeout: 100 })));
+      while (got.length < count) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `fetched ${got.length} of ${count} messages from ${consumer.queueName} in ${wait} ms`,
+          );
+        }
+        got.push(...(await consumer.fetch(count - got.length, { timeout: 200 })));
       }
       return got;
     }
@@ -92,10 +98,8 @@ export function brokerConformance(
       const args = [{ text: "héllo wörld ✓", n: 42, list: [1, null, true] }];
       const sent = await Promise.all([echo.send(args[0]), echo.send(2), echo.send("three")]);
 
-      const consumer = broker.consume(QUEUE, { prefetch: 10, timeout: 100 });
-      cleanups.push(() => consumer.close());
-      const got: MessageProxy[] = [];
-      while (got.length < 3) got.push(...(await consumer.fetch(10, { timeout: 1000 })));
+      const consumer = openConsumer(broker, QUEUE, 10);
+      const got = await take(consumer, 3);
       const byId = new Map(got.map((p) => [p.messageId, p]));
       for (const m of sent) {
         const p = byId.get(m.messageId);
@@ -169,15 +173,12 @@ export function brokerConformance(
       const broker = await setup();
       const doomed = actor(() => undefined, { broker, actorName: "doomed", queueName: QUEUE });
       await doomed.send();
-      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
-      cleanups.push(() => consumer.close());
-      let got: MessageProxy[] = [];
-      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
-      await consumer.nack(got[0]!);
+      const consumer = openConsumer(broker, QUEUE, 1);
+      const [got] = await take(consumer, 1);
+      await consumer.nack(got!);
       expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 1 });
       await consumer.close();
-      const after = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
-      cleanups.push(() => after.close());
+      const after = openConsumer(broker, QUEUE, 1);
       expect(await after.fetch(1, { timeout: 300 })).toEqual([]);
     });
 
@@ -213,15 +214,9 @@ export function brokerConformance(
       const broker = await setup();
       const a = actor(() => undefined, { broker, actorName: "a", queueName: QUEUE });
       const sent = await a.send();
-      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
-      cleanups.push(() => consumer.close());
-      let got: MessageProxy[] = [];
-      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
-      await consumer.requeue(got);
-      let again: MessageProxy[] = [];
-      const deadline = Date.now() + 5000;
-      while (again.length === 0 && Date.now() < deadline)
-        again = await consumer.fetch(1, { timeout: 500 });
+      const consumer = openConsumer(broker, QUEUE, 1);
+      await consumer.requeue(await take(consumer, 1));
+      const again = await take(consumer, 1);
       expect(again.map((p) => p.messageId)).toEqual([sent.messageId]);
       await consumer.ack(again[0]!);
     });
@@ -233,12 +228,11 @@ export function brokerConformance(
       const a = actor((_n: number) => undefined, { broker, actorName: "a", queueName: QUEUE });
       await a.send(1);
       await a.send(2);
-      const first = broker.consume(QUEUE, { prefetch: 2, timeout: 100 });
-      const got: MessageProxy[] = [];
-      while (got.length < 2) got.push(...(await first.fetch(2, { timeout: 1000 })));
+      const first = openConsumer(broker, QUEUE, 2);
+      const got = await take(first, 2);
       await first.ack(got[0]!);
       await first.close();
-      const redelivered = await fetchAll(broker, QUEUE, 1);
+      const redelivered = await take(openConsumer(broker, QUEUE, 1), 1);
       expect(redelivered.map((p) => p.messageId)).toEqual([got[1]!.messageId]);
     });
 
@@ -248,11 +242,9 @@ export function brokerConformance(
       await a.send();
       await a.send();
       await a.sendWithOptions({ delay: 60_000 });
-      const consumer = broker.consume(QUEUE, { prefetch: 1, timeout: 100 });
-      cleanups.push(() => consumer.close());
-      let got: MessageProxy[] = [];
-      while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
-      await consumer.nack(got[0]!);
+      const consumer = openConsumer(broker, QUEUE, 1);
+      const [got] = await take(consumer, 1);
+      await consumer.nack(got!);
       expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 1, delayed: 1, dead: 1 });
       await broker.flush(QUEUE);
       expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
