@@ -29,6 +29,25 @@ export type SendOptions<A extends unknown[]> = MessageOptions & {
   queueName?: string;
 } & ([] extends A ? { args?: A } : { args: A });
 
+/**
+ * The leading parameters of a function, any number of them: what a composed message may
+ * carry, since a pipeline appends the previous step's result to its args.
+ */
+export type LeadingArgs<A extends unknown[]> = A extends [...infer Init, unknown]
+  ? A | LeadingArgs<Init>
+  : A extends []
+    ? []
+    : A | [];
+
+/** Options for `messageWithOptions`: like SendOptions, with `args` any leading parameters. */
+export type MessageBuildOptions<A extends unknown[]> = MessageOptions & {
+  kwargs?: Record<string, unknown>;
+  /** Kept in the message's options; groups and pipelines apply it when they enqueue it. */
+  delay?: number;
+  queueName?: string;
+  args?: LeadingArgs<A>;
+};
+
 /** Any function an actor can wrap. */
 export type ActorFunction = (...args: never[]) => unknown;
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
@@ -111,7 +130,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   }
 
   /** Build a message for this actor without sending it (for groups and pipelines). */
-  message(...args: A): Message<R> {
+  message(...args: LeadingArgs<A>): Message<R> {
     return new Message<R>({
       queueName: this.queueName,
       actorName: this.actorName,
@@ -121,15 +140,15 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   }
 
   /** Build a message with options; a `delay` here is kept for composition to apply. */
-  messageWithOptions(options: SendOptions<A>): Message<R> {
-    const { args, kwargs, queueName, delay } = options as SendOptions<A> & { args?: A };
+  messageWithOptions(options: MessageBuildOptions<A>): Message<R> {
+    const { args, kwargs, queueName, delay } = options;
     const rest: Record<string, unknown> = {};
     for (const key of Object.keys(options)) {
       if (!SEND_KEYS.has(key)) rest[key] = (options as Record<string, unknown>)[key];
     }
     const wire = toWireOptions(rest, `a message to ${this.actorName}`);
     if (delay !== undefined) wire.delay = delay;
-    return this.build(args ?? ([] as unknown as A), kwargs, queueName, wire);
+    return this.build(args ?? [], kwargs, queueName, wire);
   }
 
   /** Send a message; resolves to it once the broker has it. */
@@ -143,7 +162,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   sendWithOptions(options: SendOptions<A>): Promise<Message<R>> {
     try {
       const { delay, ...rest } = options as SendOptions<A> & { args?: A };
-      const message = this.messageWithOptions(rest as SendOptions<A>);
+      const message = this.messageWithOptions(rest as MessageBuildOptions<A>);
       return this.broker.enqueue(message, delay === undefined ? {} : { delay });
     } catch (err) {
       return Promise.reject(err);
@@ -151,7 +170,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   }
 
   private build(
-    args: A,
+    args: readonly unknown[],
     kwargs: Record<string, unknown> | undefined,
     queueName: string | undefined,
     options: Record<string, unknown>,

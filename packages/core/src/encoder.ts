@@ -17,14 +17,19 @@ function describe(value: unknown): string {
 }
 
 function fail(path: string, value: unknown, why: string): never {
-  throw new EncodeError(`${path} cannot be encoded as JSON: ${describe(value)} ${why}`, path);
+  const where = path === "" ? "the value" : path;
+  throw new EncodeError(`${where} cannot be encoded as JSON: ${describe(value)} ${why}`, path);
+}
+
+function member(path: string, key: string): string {
+  return path === "" ? key : `${path}.${key}`;
 }
 
 /**
  * Walks a value and throws an EncodeError naming the first part JSON would drop, mangle or
  * refuse, instead of letting JSON.stringify silently turn it into `null` or `{}`.
  */
-export function assertJsonable(value: unknown, path = "value", stack: object[] = []): void {
+export function assertJsonable(value: unknown, path = "", stack: object[] = []): void {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -68,7 +73,7 @@ export function assertJsonable(value: unknown, path = "value", stack: object[] =
         const item = (value as Record<string, unknown>)[key];
         // JSON.stringify drops undefined members, which is what a caller means by them.
         if (item === undefined) continue;
-        assertJsonable(item, `${path}.${key}`, stack);
+        assertJsonable(item, member(path, key), stack);
       }
       stack.pop();
       return;
@@ -88,7 +93,7 @@ function escapeNonAscii(ch: string): string {
 /** Compact JSON, byte-compatible with Dramatiq's JSONEncoder. The default. */
 export class JSONEncoder implements Encoder {
   encode(data: unknown): Uint8Array {
-    assertJsonable(data, "message");
+    assertJsonable(data);
     let text = JSON.stringify(data);
     NON_ASCII.lastIndex = 0;
     if (NON_ASCII.test(text)) text = text.replace(NON_ASCII, escapeNonAscii);

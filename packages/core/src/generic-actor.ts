@@ -1,4 +1,4 @@
-import type { ActorDeclaration, SendOptions } from "./actor.js";
+import type { ActorDeclaration, LeadingArgs, MessageBuildOptions, SendOptions } from "./actor.js";
 import { Actor } from "./actor.js";
 import type { Message } from "./message.js";
 
@@ -84,14 +84,14 @@ export abstract class GenericActor {
 
   static message<C extends PerformingClass>(
     this: C,
-    ...args: PerformArgs<C>
+    ...args: LeadingArgs<PerformArgs<C>>
   ): Message<PerformResult<C>> {
     return typed<C>(this).message(...args);
   }
 
   static messageWithOptions<C extends PerformingClass>(
     this: C,
-    options: SendOptions<PerformArgs<C>>,
+    options: MessageBuildOptions<PerformArgs<C>>,
   ): Message<PerformResult<C>> {
     return typed<C>(this).messageWithOptions(options);
   }

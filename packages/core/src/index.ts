@@ -1,4 +1,12 @@
-export type { ActorDeclaration, ActorFunction, ArgsOf, ResultOf, SendOptions } from "./actor.js";
+export type {
+  ActorDeclaration,
+  ActorFunction,
+  ArgsOf,
+  LeadingArgs,
+  MessageBuildOptions,
+  ResultOf,
+  SendOptions,
+} from "./actor.js";
 export { Actor, actor } from "./actor.js";
 export type { BackoffParams } from "./backoff.js";
 export { computeBackoff } from "./backoff.js";
@@ -7,6 +15,10 @@ export { Broker } from "./broker.js";
 export { LocalBroker } from "./brokers/local-broker.js";
 export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";
 export { StubBroker } from "./brokers/stub-broker.js";
+export type { CompositionOptions, ResultOfStep, RunOptions } from "./composition/group.js";
+export { Group, group } from "./composition/group.js";
+export type { GroupSpec, Step, TargetData } from "./composition/linking.js";
+export { Pipeline, pipeline } from "./composition/pipeline.js";
 export type { ConsumeOptions, Consumer, FetchOptions } from "./consumer.js";
 export type { ExecutionContext } from "./context.js";
 export { getAbortSignal, getCurrentMessage, interruptMessage } from "./context.js";
@@ -54,6 +66,29 @@ export type {
 } from "./options.js";
 export { actorRefName, defineOption, readOption, wireName } from "./options.js";
 export { dqName, isDelayQueue, isValidQueueName, qName, xqName } from "./queue-names.js";
+export type { BarrierWaitOptions } from "./rate-limits/barrier.js";
+export { Barrier } from "./rate-limits/barrier.js";
+export type { BucketRateLimiterOptions } from "./rate-limits/bucket-rate-limiter.js";
+export { BucketRateLimiter } from "./rate-limits/bucket-rate-limiter.js";
+export type { ConcurrentRateLimiterOptions } from "./rate-limits/concurrent-rate-limiter.js";
+export { ConcurrentRateLimiter } from "./rate-limits/concurrent-rate-limiter.js";
+export type { AcquireOptions } from "./rate-limits/rate-limiter.js";
+export { RateLimiter } from "./rate-limits/rate-limiter.js";
+export { RateLimiterBackend } from "./rate-limits/rate-limiter-backend.js";
+export { StubRateLimiterBackend } from "./rate-limits/stub-rate-limiter-backend.js";
+export type { WindowRateLimiterOptions } from "./rate-limits/window-rate-limiter.js";
+export { WindowRateLimiter } from "./rate-limits/window-rate-limiter.js";
+export type { Loaded, ResultBackendOptions, ResultKeyFields } from "./results/result-backend.js";
+export {
+  DEFAULT_RESULT_TIMEOUT,
+  Missing,
+  ResultBackend,
+  unwrapResult,
+  wrapException,
+} from "./results/result-backend.js";
+export type { ResultsOptions } from "./results/results.js";
+export { Results } from "./results/results.js";
+export { StubResultBackend } from "./results/stub-result-backend.js";
 export type { GetResultOptions, ResultReader } from "./results/types.js";
 export type { StopOptions, WorkerOptions } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";

@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from "vitest";
 import type { Actor, Message } from "../src/index.js";
-import { actor, GenericActor, StubBroker } from "../src/index.js";
+import { actor, GenericActor, group, pipeline, StubBroker } from "../src/index.js";
 
 const broker = new StubBroker();
 const add = actor((a: number, b: number) => a + b, { broker, actorName: "add" });
@@ -40,6 +40,15 @@ describe("actor types", () => {
     expectTypeOf(fetchPage.message("u").getResult()).resolves.toEqualTypeOf<{ words: number }>();
   });
 
+  test("message() takes a prefix of the parameters: a pipeline step gets the rest from the previous result", () => {
+    expectTypeOf(add.message(1)).toEqualTypeOf<Message<number>>();
+    expectTypeOf(add.message()).toEqualTypeOf<Message<number>>();
+    // @ts-expect-error too many arguments
+    add.message(1, 2, 3);
+    // @ts-expect-error still type-checked where given
+    add.message("1");
+  });
+
   test("calling the actor runs it and resolves to its return type", () => {
     expectTypeOf(add(1, 2)).resolves.toEqualTypeOf<number>();
   });
@@ -54,5 +63,17 @@ describe("actor types", () => {
     expectTypeOf(Resize.message("a", 1).getResult()).resolves.toEqualTypeOf<string>();
     // @ts-expect-error width must be a number
     void Resize.send("a", "wide");
+  });
+
+  test("groups and pipelines carry their members' result types", () => {
+    const g = group([add.message(1, 2), fetchPage.message("u")], { broker });
+    expectTypeOf(g.getResults()).resolves.toEqualTypeOf<[number, { words: number }]>();
+    const p = pipeline([add.message(1, 2), fetchPage.message("u")], { broker });
+    expectTypeOf(p.getResult()).resolves.toEqualTypeOf<{ words: number }>();
+    const nested = pipeline(
+      [add.message(1, 2), group([add.message(1), add.message(2)], { broker })],
+      { broker },
+    );
+    expectTypeOf(nested.getResult()).resolves.toEqualTypeOf<[number, number]>();
   });
 });

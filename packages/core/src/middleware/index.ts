@@ -2,6 +2,8 @@ export { AgeLimit } from "./age-limit.js";
 export { Callbacks } from "./callbacks.js";
 export { CurrentMessage } from "./current-message.js";
 export { defaultMiddleware } from "./defaults.js";
+export type { GroupCallbacksOptions } from "./group-callbacks.js";
+export { GroupCallbacks } from "./group-callbacks.js";
 export type { AfterProcessOutcome, Awaitable, HookName, MiddlewareHooks } from "./middleware.js";
 export { HOOK_NAMES, Middleware } from "./middleware.js";
 export { Pipelines } from "./pipelines.js";

@@ -1,8 +1,9 @@
 import type { Broker } from "../broker.js";
+import type { GroupSpec } from "../composition/linking.js";
+import { continueWith } from "../composition/linking.js";
 import { lazyLogger } from "../logger.js";
-import { Message } from "../message.js";
+import type { MessageData } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
-import { readOption } from "../options.js";
 import { handOff } from "./hand-off.js";
 import type { AfterProcessOutcome } from "./middleware.js";
 import { Middleware } from "./middleware.js";
@@ -10,8 +11,9 @@ import { Middleware } from "./middleware.js";
 const log = lazyLogger("taskq.middleware.Pipelines");
 
 /**
- * After a success, enqueues the message's `pipe_target` (the next pipeline step) with the
- * result appended to its args, unless that step has `pipeIgnore`.
+ * After a success, starts the message's next pipeline step (`pipe_target`, or every member
+ * of a group for `pipe_target_group`) with the result appended to its args, unless that step
+ * has `pipeIgnore`. A failed step stops the chain.
  */
 export class Pipelines extends Middleware {
   override get actorOptions(): readonly string[] {
@@ -24,14 +26,11 @@ export class Pipelines extends Middleware {
     outcome: AfterProcessOutcome,
   ): void | Promise<void> {
     if ("exception" in outcome || message.failed) return;
-    const target = message.options.pipe_target;
-    if (target === undefined || target === null) return;
-    return handOff(message, "the next pipeline step", log, async () => {
-      const next = Message.fromDict(target);
-      const ignore = readOption(next.options, broker.findActor(next.actorName), "pipeIgnore");
-      const step = ignore ? next : next.copy({ args: [...next.args, outcome.result] });
-      const delay = next.options.delay;
-      await broker.enqueue(step, typeof delay === "number" ? { delay } : {});
-    });
+    const next = message.options.pipe_target as MessageData | undefined | null;
+    const group = message.options.pipe_target_group as GroupSpec | undefined | null;
+    if (next == null && group == null) return;
+    return handOff(message, "the next pipeline step", log, () =>
+      continueWith(broker, next != null ? { message: next } : { group: group! }, outcome.result),
+    );
   }
 }

@@ -1,8 +1,18 @@
 /**
- * Conformance suites: the behaviour every broker (and later every result and rate-limiter
- * backend) must have. Run them from a vitest test file:
+ * Conformance suites: the behaviour every broker, result backend and rate limiter backend
+ * must have. Run them from a vitest test file:
  *
  *   brokerConformance(() => new MyBroker({ ... }));
  */
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
+export type {
+  MakeRateLimiterBackend,
+  RateLimiterBackendConformanceOptions,
+} from "./rate-limiter-backend-conformance.js";
+export { rateLimiterBackendConformance } from "./rate-limiter-backend-conformance.js";
+export type {
+  MakeResultBackend,
+  ResultBackendConformanceOptions,
+} from "./result-backend-conformance.js";
+export { resultBackendConformance } from "./result-backend-conformance.js";

@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import type { Broker } from "../broker.js";
+import { getBroker } from "../global.js";
+import { Message } from "../message.js";
+import { createBarriers } from "./barriers.js";
+import type { Step } from "./linking.js";
+import { continueWith, groupSpec, START } from "./linking.js";
+import type { Pipeline } from "./pipeline.js";
+import { isDone, sharedDeadline } from "./results.js";
+
+export interface CompositionOptions {
+  /** Defaults to the global broker. */
+  broker?: Broker;
+}
+
+export interface RunOptions {
+  /** Delay every first message by this many ms. */
+  delay?: number;
+}
+
+/** The result type of a group or pipeline child. */
+export type ResultOfStep<S> =
+  S extends Message<infer R>
+    ? R
+    : S extends Pipeline<infer R>
+      ? R
+      : S extends Group<infer Rs>
+        ? Rs
+        : unknown;
+
+/**
+ * Messages (or pipelines, or groups) that run in parallel. Results come back in group order
+ * with `getResults`, or in completion order by iterating: `for await (const r of g)`.
+ */
+export class Group<Rs extends unknown[] = unknown[]> {
+  readonly kind = "group" as const;
+  readonly broker: Broker;
+  readonly children: readonly Step[];
+  readonly groupId: string = randomUUID();
+  readonly completionCallbacks: Message[] = [];
+
+  constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
+    this.children = [...children];
+    this.broker = options.broker ?? getBroker();
+  }
+
+  /**
+   * Send `message` once every member has succeeded (needs the GroupCallbacks middleware).
+   * A group may have several.
+   */
+  addCompletionCallback(message: Message): this {
+    this.completionCallbacks.push(message);
+    return this;
+  }
+
+  async run(options: RunOptions = {}): Promise<this> {
+    const barriers: Group<unknown[]>[] = [];
+    const spec = groupSpec(this as Group<unknown[]>, undefined, barriers);
+    await createBarriers(this.broker, barriers);
+    await continueWith(this.broker, { group: spec }, START, options.delay);
+    return this;
+  }
+
+  /** Every member's result, in group order. */
+  async getResults(options: { block?: boolean; timeout?: number } = {}): Promise<Rs> {
+    const next = sharedDeadline(options);
+    const results: unknown[] = [];
+    for (const child of this.children) results.push(await resultOf(this.broker, child, next()));
+    return results as Rs;
+  }
+
+  /** Resolve once every member has a result; ResultTimeout after `timeout` ms (default 10 s). */
+  async wait(options: { timeout?: number } = {}): Promise<void> {
+    await this.getResults({ block: true, timeout: options.timeout });
+  }
+
+  async completedCount(): Promise<number> {
+    let count = 0;
+    for (const child of this.children) {
+      if (await isDone(() => resultOf(this.broker, child, { block: false }))) count++;
+    }
+    return count;
+  }
+
+  async completed(): Promise<boolean> {
+    return (await this.completedCount()) === this.children.length;
+  }
+
+  /** Members' results as they complete; ResultTimeout once `timeout` ms (default 10 s) pass. */
+  async *results(options: { timeout?: number } = {}): AsyncGenerator<Rs[number]> {
+    const next = sharedDeadline({ block: true, timeout: options.timeout });
+    const pending = new Map<number, Promise<{ index: number; value?: unknown; error?: unknown }>>();
+    this.children.forEach((child, index) => {
+      pending.set(
+        index,
+        resultOf(this.broker, child, next()).then(
+          (value) => ({ index, value }),
+          (error: unknown) => ({ index, error }),
+        ),
+      );
+    });
+    while (pending.size > 0) {
+      const settled = await Promise.race(pending.values());
+      pending.delete(settled.index);
+      if ("error" in settled) throw settled.error;
+      yield settled.value as Rs[number];
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<Rs[number]> {
+    return this.results();
+  }
+}
+
+/** The result of one child: a message's, a pipeline's last, a group's list. */
+export function resultOf(
+  broker: Broker,
+  child: Step,
+  options: { block?: boolean; timeout?: number },
+): Promise<unknown> {
+  if (child instanceof Message) return broker.getResultsBackend().getResult(child, options);
+  if (child.kind === "pipeline") return child.getResult(options);
+  return child.getResults(options);
+}
+
+/** Run children in parallel: `group([a.message(1), b.message(2)]).run()`. */
+export function group<const C extends readonly Step[]>(
+  children: C,
+  options?: CompositionOptions,
+): Group<{ -readonly [K in keyof C]: ResultOfStep<C[K]> }> {
+  return new Group(children, options);
+}

@@ -1,0 +1,85 @@
+import type { Broker } from "../broker.js";
+import { getBroker } from "../global.js";
+import { Message } from "../message.js";
+import { createBarriers } from "./barriers.js";
+import type { CompositionOptions, Group, ResultOfStep, RunOptions } from "./group.js";
+import { resultOf } from "./group.js";
+import type { Step } from "./linking.js";
+import { continueWith, linkSteps, START } from "./linking.js";
+import { isDone, sharedDeadline } from "./results.js";
+
+type LastOf<C> = C extends readonly [...unknown[], infer L]
+  ? L
+  : C extends readonly (infer E)[]
+    ? E
+    : never;
+
+/**
+ * Steps that run one after another, each receiving the previous step's result as its last
+ * argument (unless it has `pipeIgnore`). A step may be a group: the next step then receives
+ * the list of the group's results, in group order. Nested pipelines are flattened.
+ */
+export class Pipeline<R = unknown> {
+  readonly kind = "pipeline" as const;
+  readonly broker: Broker;
+  readonly steps: readonly (Message | Group<unknown[]>)[];
+
+  constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
+    const steps: (Message | Group<unknown[]>)[] = [];
+    for (const child of children) {
+      if ((child as { kind?: unknown }).kind === "pipeline")
+        steps.push(...(child as Pipeline).steps);
+      else steps.push(child as Message | Group<unknown[]>);
+    }
+    if (steps.length === 0) throw new TypeError("A pipeline needs at least one step");
+    this.steps = steps;
+    this.broker = options.broker ?? getBroker();
+  }
+
+  /** Start the first step (after `delay` ms, or its own delay if longer). */
+  async run(options: RunOptions = {}): Promise<this> {
+    const barriers: Group<unknown[]>[] = [];
+    const entry = linkSteps(this.steps, undefined, barriers);
+    // A group followed by a step hands over its members' stored results: fail before sending.
+    if (this.steps.slice(0, -1).some((s) => !(s instanceof Message)))
+      this.broker.getResultsBackend();
+    await createBarriers(this.broker, barriers);
+    await continueWith(this.broker, entry, START, options.delay);
+    return this;
+  }
+
+  /** The last step's result. */
+  getResult(options: { block?: boolean; timeout?: number } = {}): Promise<R> {
+    return resultOf(this.broker, this.steps.at(-1)!, options) as Promise<R>;
+  }
+
+  /** Every step's result, in order (a group step's is the list of its results). */
+  async getResults(options: { block?: boolean; timeout?: number } = {}): Promise<unknown[]> {
+    const next = sharedDeadline(options);
+    const results: unknown[] = [];
+    for (const step of this.steps) results.push(await resultOf(this.broker, step, next()));
+    return results;
+  }
+
+  /** Steps done so far: the steps before the first without a result. */
+  async completedCount(): Promise<number> {
+    let count = 0;
+    for (const step of this.steps) {
+      if (!(await isDone(() => resultOf(this.broker, step, { block: false })))) break;
+      count++;
+    }
+    return count;
+  }
+
+  async completed(): Promise<boolean> {
+    return (await this.completedCount()) === this.steps.length;
+  }
+}
+
+/** Chain steps: `pipeline([add.message(1, 2), add.message(3)]).run()`. */
+export function pipeline<const C extends readonly Step[]>(
+  children: C,
+  options?: CompositionOptions,
+): Pipeline<ResultOfStep<LastOf<C>>> {
+  return new Pipeline(children, options);
+}

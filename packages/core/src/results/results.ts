@@ -1,0 +1,103 @@
+import type { Broker } from "../broker.js";
+import { EncodeError } from "../errors.js";
+import { lazyLogger } from "../logger.js";
+import type { MessageProxy } from "../message-proxy.js";
+import { handOff } from "../middleware/hand-off.js";
+import type { AfterProcessOutcome } from "../middleware/middleware.js";
+import { Middleware } from "../middleware/middleware.js";
+import { readOption } from "../options.js";
+import type { ResultBackend } from "./result-backend.js";
+
+const log = lazyLogger("taskq.middleware.Results");
+
+export interface ResultsOptions {
+  backend: ResultBackend;
+  /** Store every actor's results unless the actor says otherwise. Default false. */
+  storeResults?: boolean;
+  /** How long results live, ms. Default 10 minutes. */
+  resultTtl?: number;
+}
+
+/**
+ * Stores actors' results (those with `storeResults`) in a result backend: the value on
+ * success, the error once the message has failed for good (on nack), null for a message
+ * skipped without failing.
+ */
+export class Results extends Middleware {
+  readonly backend: ResultBackend;
+  readonly storeResults: boolean;
+  readonly resultTtl: number;
+
+  constructor(options: ResultsOptions) {
+    super();
+    if (options?.backend === undefined) {
+      throw new TypeError(
+        "Results needs a backend: new Results({ backend: new StubResultBackend() })",
+      );
+    }
+    this.backend = options.backend;
+    this.storeResults = options.storeResults ?? false;
+    this.resultTtl = options.resultTtl ?? 600_000;
+  }
+
+  override get actorOptions(): readonly string[] {
+    return ["storeResults", "resultTtl"];
+  }
+
+  override get resultsBackend(): ResultBackend {
+    return this.backend;
+  }
+
+  private lookup(broker: Broker, message: MessageProxy): { store: boolean; ttl: number } {
+    const actor = broker.findActor(message.actorName);
+    return {
+      store: readOption(message.options, actor, "storeResults") ?? this.storeResults,
+      ttl: readOption(message.options, actor, "resultTtl") ?? this.resultTtl,
+    };
+  }
+
+  override afterProcessMessage(
+    broker: Broker,
+    message: MessageProxy,
+    outcome: AfterProcessOutcome,
+  ): void | Promise<void> {
+    if ("exception" in outcome) return;
+    const { store, ttl } = this.lookup(broker, message);
+    if (!store) return;
+    return this.storeValue(message, outcome.result, ttl);
+  }
+
+  override afterSkipMessage(broker: Broker, message: MessageProxy): void | Promise<void> {
+    const { store, ttl } = this.lookup(broker, message);
+    if (store && !message.failed) return this.storeValue(message, null, ttl);
+  }
+
+  override async afterNack(broker: Broker, message: MessageProxy): Promise<void> {
+    const { store, ttl } = this.lookup(broker, message);
+    if (!store || !message.failed) return;
+    try {
+      await this.backend.storeException(message, message.exception ?? new Error("unknown"), ttl);
+    } catch (err) {
+      log.error({ err }, `Could not store the failure of message ${message.messageId}.`);
+    }
+  }
+
+  /**
+   * A value JSON cannot carry is stored as a failure naming the problem, so the caller gets
+   * a ResultFailure rather than a timeout; a backend outage gives the message back.
+   */
+  private storeValue(message: MessageProxy, value: unknown, ttl: number): Promise<void> {
+    return handOff(message, "the result", log, async () => {
+      try {
+        await this.backend.storeResult(message, value, ttl);
+      } catch (err) {
+        if (!(err instanceof EncodeError)) throw err;
+        log.error(
+          { err },
+          `The result of message ${message.messageId} cannot be stored; storing the error instead.`,
+        );
+        await this.backend.storeException(message, err, ttl);
+      }
+    });
+  }
+}
