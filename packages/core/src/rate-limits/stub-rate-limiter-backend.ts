@@ -1,3 +1,4 @@
+import { KeyedWaiters } from "../keyed-waiters.js";
 import { RateLimiterBackend, resolveKeys } from "./rate-limiter-backend.js";
 
 interface Entry {
@@ -12,7 +13,7 @@ interface Entry {
 export class StubRateLimiterBackend extends RateLimiterBackend {
   private readonly entries = new Map<string, Entry>();
   private readonly events = new Map<string, number>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new KeyedWaiters();
 
   private read(key: string, now = Date.now()): number | undefined {
     const entry = this.entries.get(key);
@@ -66,31 +67,11 @@ export class StubRateLimiterBackend extends RateLimiterBackend {
   async wait(key: string, timeout: number): Promise<boolean> {
     const until = this.events.get(key);
     if (until !== undefined && until > Date.now()) return true;
-    return new Promise((resolve) => {
-      let set = this.waiters.get(key);
-      if (set === undefined) {
-        set = new Set();
-        this.waiters.set(key, set);
-      }
-      const waiters = set;
-      const wake = () => {
-        clearTimeout(timer);
-        waiters.delete(wake);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(wake);
-        resolve(false);
-      }, timeout);
-      waiters.add(wake);
-    });
+    return this.waiters.wait(key, timeout);
   }
 
   async waitNotify(key: string, ttl: number): Promise<void> {
     this.events.set(key, Date.now() + ttl);
-    const set = this.waiters.get(key);
-    if (set === undefined) return;
-    this.waiters.delete(key);
-    for (const wake of set) wake();
+    this.waiters.wake(key);
   }
 }

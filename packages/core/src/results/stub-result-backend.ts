@@ -1,3 +1,4 @@
+import { KeyedWaiters } from "../keyed-waiters.js";
 import type { Loaded, ResultBackendOptions } from "./result-backend.js";
 import { Missing, ResultBackend } from "./result-backend.js";
 
@@ -12,7 +13,7 @@ interface Stored {
  */
 export class StubResultBackend extends ResultBackend {
   private readonly values = new Map<string, Stored>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new KeyedWaiters();
 
   constructor(options: ResultBackendOptions = {}) {
     super(options);
@@ -30,30 +31,17 @@ export class StubResultBackend extends ResultBackend {
 
   protected async store(key: string, value: unknown, ttl: number): Promise<void> {
     this.values.set(key, { data: this.encode(value), expiresAt: Date.now() + ttl });
-    const set = this.waiters.get(key);
-    if (set === undefined) return;
-    this.waiters.delete(key);
-    for (const wake of set) wake();
+    this.waiters.wake(key);
   }
 
-  protected override waitFor(key: string, timeout: number): Promise<Loaded> {
-    return new Promise((resolve) => {
-      let set = this.waiters.get(key);
-      if (set === undefined) {
-        set = new Set();
-        this.waiters.set(key, set);
-      }
-      const waiters = set;
-      const wake = () => {
-        clearTimeout(timer);
-        this.load(key).then(resolve, () => resolve(Missing));
-      };
-      const timer = setTimeout(() => {
-        waiters.delete(wake);
-        resolve(Missing);
-      }, timeout);
-      waiters.add(wake);
-    });
+  protected override async waitFor(key: string, timeout: number): Promise<Loaded> {
+    const { woken, cancel } = this.waiters.start(key, timeout);
+    const now = await this.load(key);
+    if (now !== Missing) {
+      cancel();
+      return now;
+    }
+    return (await woken) ? this.load(key) : Missing;
   }
 
   /** Drop every stored result. */

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { RateLimitExceeded } from "../errors.js";
 import { Barrier } from "../rate-limits/barrier.js";
 import { BucketRateLimiter } from "../rate-limits/bucket-rate-limiter.js";
 import { ConcurrentRateLimiter } from "../rate-limits/concurrent-rate-limiter.js";
 import type { RateLimiterBackend } from "../rate-limits/rate-limiter-backend.js";
 import { WindowRateLimiter } from "../rate-limits/window-rate-limiter.js";
+import { trackInstances } from "./instances.js";
 import { gate, sleep } from "./wait.js";
 
 export type MakeRateLimiterBackend = () => RateLimiterBackend | Promise<RateLimiterBackend>;
@@ -34,18 +35,7 @@ export function rateLimiterBackendConformance(
   const minTtl = options.minTtl ?? 200;
 
   describe(options.name ?? "rate limiter backend conformance", () => {
-    const made: RateLimiterBackend[] = [];
-    afterEach(async () => {
-      while (made.length > 0) {
-        const b = made.pop()!;
-        if (options.destroy) await options.destroy(b);
-      }
-    });
-    async function setup(): Promise<RateLimiterBackend> {
-      const b = await makeBackend();
-      made.push(b);
-      return b;
-    }
+    const setup = trackInstances(makeBackend, options.destroy);
 
     test("add sets a key only when it is absent", { timeout }, async () => {
       const b = await setup();

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
 import { Message } from "../message.js";
 import type { ResultBackend } from "../results/result-backend.js";
+import { trackInstances } from "./instances.js";
 import { sleep } from "./wait.js";
 
 export type MakeResultBackend = () => ResultBackend | Promise<ResultBackend>;
@@ -36,18 +37,7 @@ export function resultBackendConformance(
   const minTtl = options.minTtl ?? 200;
 
   describe(options.name ?? "result backend conformance", () => {
-    const made: ResultBackend[] = [];
-    afterEach(async () => {
-      while (made.length > 0) {
-        const b = made.pop()!;
-        if (options.destroy) await options.destroy(b);
-      }
-    });
-    async function setup(): Promise<ResultBackend> {
-      const b = await makeBackend();
-      made.push(b);
-      return b;
-    }
+    const setup = trackInstances(makeBackend, options.destroy);
 
     test.each([
       ["a number", 42],
