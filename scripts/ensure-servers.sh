@@ -4,7 +4,7 @@
 set -euo pipefail
 
 declare -A NEEDED=(
-  # binary=package, added as packages come to need them
+  [redis-server]=redis-server
 )
 
 missing=()

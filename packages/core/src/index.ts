@@ -51,7 +51,7 @@ export type { GenericActorMeta, PerformArgs, PerformResult } from "./generic-act
 export { GenericActor } from "./generic-actor.js";
 export { getBroker, peekBroker, setBroker } from "./global.js";
 export type { ConsoleLoggerOptions, LogFields, LogFn, Logger, LogLevel } from "./logger.js";
-export { ConsoleLogger, getLogger, setLogger } from "./logger.js";
+export { ConsoleLogger, getLogger, lazyLogger, setLogger } from "./logger.js";
 export type { MessageChanges, MessageData, MessageFields } from "./message.js";
 export { Message } from "./message.js";
 export { MessageProxy } from "./message-proxy.js";

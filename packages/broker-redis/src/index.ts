@@ -1,0 +1,3 @@
+export type { RedisBrokerOptions, RedisBrokerOwnOptions } from "./redis-broker.js";
+export { RedisBroker } from "./redis-broker.js";
+export { RedisMessageProxy } from "./redis-consumer.js";

@@ -1,0 +1,17 @@
+-- Messages failed for good: move them to the dead-letter queue, if this worker holds them.
+-- KEYS[1] acks set, KEYS[2] messages hash, KEYS[3] dead-letter zset, KEYS[4] dead messages hash
+-- ARGV[1] timestamp (ms), ARGV[2..] ids
+local moved = 0
+for i = 2, #ARGV do
+  local id = ARGV[i]
+  if redis.call("srem", KEYS[1], id) > 0 then
+    local data = redis.call("hget", KEYS[2], id)
+    if data then
+      redis.call("zadd", KEYS[3], ARGV[1], id)
+      redis.call("hset", KEYS[4], id, data)
+      redis.call("hdel", KEYS[2], id)
+      moved = moved + 1
+    end
+  end
+end
+return moved

@@ -1,0 +1,285 @@
+import type { Consumer, FetchOptions, Logger } from "@taskq/core";
+import { Message, MessageProxy } from "@taskq/core";
+import type { Keys } from "./keys.js";
+import type { ScriptClient } from "./scripts.js";
+
+/** A message fetched from Redis, with the id it has in the queue's list. */
+export class RedisMessageProxy extends MessageProxy {
+  readonly redisId: string;
+  constructor(message: Message, redisId: string) {
+    super(message);
+    this.redisId = redisId;
+  }
+}
+
+/** What a consumer needs from its broker. */
+export interface ConsumerHost {
+  readonly client: ScriptClient;
+  readonly keys: Keys;
+  readonly log: Logger;
+  /** Resolve on a wake-up for the queue, after `timeout` ms, or on abort. */
+  waitForWork(consumer: RedisConsumer, timeout: number, signal: AbortSignal | undefined): Promise<void>;
+  /** Chance-based maintenance, on the fetch path as Dramatiq does. */
+  maybeMaintain(): void;
+  released(consumer: RedisConsumer): void;
+  /** Whether another consumer of the same queue on this broker holds `id`. */
+  heldByOther(consumer: RedisConsumer, id: string): boolean;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+const ACK_RETRY_MAX = 5000;
+
+/**
+ * One queue, for one broker. Fetching takes a batch in one Lua call and settles the acks
+ * gathered since the last call in the same call; acks made between fetches go out together
+ * on the next turn of the event loop, and are retried until Redis takes them.
+ */
+export class RedisConsumer implements Consumer {
+  readonly queueName: string;
+  private readonly host: ConsumerHost;
+  private readonly queueKey: string;
+  private readonly messagesKey: string;
+  private readonly acksKey: string;
+  readonly channel: string;
+  /** Ids fetched and not yet settled. */
+  readonly inflight = new Set<string>();
+  private pendingIds: string[] = [];
+  private pendingDone: Deferred[] = [];
+  private current: Deferred | undefined;
+  private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private ackFailures = 0;
+  private wakePending = false;
+  private wakeWaiter: (() => void) | undefined;
+  private reconcileNeeded = false;
+  private fetching = false;
+  private closed = false;
+
+  constructor(host: ConsumerHost, queueName: string) {
+    this.host = host;
+    this.queueName = queueName;
+    const { keys } = host;
+    this.queueKey = keys.queue(queueName);
+    this.messagesKey = keys.messages(queueName);
+    this.acksKey = keys.acks(queueName);
+    this.channel = keys.wake(queueName);
+  }
+
+  /** Broker: something was enqueued on this queue. */
+  wake(): void {
+    const waiter = this.wakeWaiter;
+    if (waiter !== undefined) {
+      this.wakeWaiter = undefined;
+      waiter();
+    } else {
+      this.wakePending = true;
+    }
+  }
+
+  /** Broker: the connection came back; replies may have been lost with it. */
+  markForReconcile(): void {
+    this.reconcileNeeded = true;
+  }
+
+  /** Broker: park until woken; resolved at once if a wake-up came since the last fetch. */
+  parkUntilWoken(): Promise<void> | undefined {
+    if (this.wakePending) {
+      this.wakePending = false;
+      return undefined;
+    }
+    return new Promise((resolve) => {
+      this.wakeWaiter = resolve;
+    });
+  }
+
+  unpark(): void {
+    const waiter = this.wakeWaiter;
+    this.wakeWaiter = undefined;
+    waiter?.();
+  }
+
+  async fetch(max: number, options: FetchOptions): Promise<MessageProxy[]> {
+    if (this.closed) return [];
+    const batch = await this.fetchOnce(max);
+    if (batch.length > 0 || options.signal?.aborted) return batch;
+    await this.host.waitForWork(this, options.timeout, options.signal);
+    if (options.signal?.aborted || this.closed) return [];
+    return this.fetchOnce(max);
+  }
+
+  private async fetchOnce(max: number): Promise<MessageProxy[]> {
+    if (this.reconcileNeeded) await this.reconcile();
+    this.wakePending = false;
+    this.host.maybeMaintain();
+    const ids = this.pendingIds;
+    const done = this.pendingDone;
+    this.pendingIds = [];
+    this.pendingDone = [];
+    this.current = undefined;
+    const { client, keys } = this.host;
+    let reply: string[];
+    this.fetching = true;
+    try {
+      reply = await client.taskqFetch(
+        this.queueKey,
+        this.messagesKey,
+        this.acksKey,
+        keys.registry,
+        this.queueName,
+        max,
+        ...ids,
+      );
+    } catch (err) {
+      this.putBack(ids, done);
+      throw err;
+    } finally {
+      this.fetching = false;
+    }
+    for (const d of done) d.resolve();
+    const out: MessageProxy[] = [];
+    let undecodable: string[] | undefined;
+    for (let i = 0; i < reply.length; i += 2) {
+      const id = reply[i]!;
+      const data = reply[i + 1]!;
+      let message: Message;
+      try {
+        message = Message.decode(data);
+      } catch (err) {
+        this.host.log.error({ err }, `Undecodable message ${id} on queue ${this.queueName}; moving it to the dead letters.`);
+        (undecodable ??= []).push(id);
+        continue;
+      }
+      this.inflight.add(id);
+      out.push(new RedisMessageProxy(message, id));
+    }
+    if (undecodable !== undefined) await this.deadLetter(undecodable);
+    return out;
+  }
+
+  private putBack(ids: string[], done: Deferred[]): void {
+    if (ids.length === 0) return;
+    this.pendingIds = ids.concat(this.pendingIds);
+    this.pendingDone = done.concat(this.pendingDone);
+    this.scheduleFlush();
+  }
+
+  ack(message: MessageProxy): Promise<void> {
+    const id = (message as RedisMessageProxy).redisId;
+    this.inflight.delete(id);
+    this.pendingIds.push(id);
+    if (this.current === undefined) {
+      this.current = deferred();
+      this.pendingDone.push(this.current);
+    }
+    this.scheduleFlush();
+    return this.current.promise;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer !== undefined || this.closed) return;
+    const delay = this.ackFailures === 0 ? 0 : Math.min(100 * 2 ** (this.ackFailures - 1), ACK_RETRY_MAX);
+    this.flushTimer = delay === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), delay);
+  }
+
+  /** Send the acks gathered so far (also what `close` waits on). */
+  private async flush(): Promise<void> {
+    this.flushTimer = undefined;
+    const ids = this.pendingIds;
+    const done = this.pendingDone;
+    if (ids.length === 0) return;
+    this.pendingIds = [];
+    this.pendingDone = [];
+    this.current = undefined;
+    const { client } = this.host;
+    try {
+      await client.taskqAck(this.acksKey, this.messagesKey, ...ids);
+      this.ackFailures = 0;
+      for (const d of done) d.resolve();
+    } catch (err) {
+      this.ackFailures++;
+      if (this.ackFailures === 1) {
+        this.host.log.warn({ err }, `Could not ack ${ids.length} message(s) on ${this.queueName}; retrying until Redis takes them.`);
+      }
+      this.putBack(ids, done);
+    }
+  }
+
+  async nack(message: MessageProxy): Promise<void> {
+    const id = (message as RedisMessageProxy).redisId;
+    this.inflight.delete(id);
+    await this.deadLetter([id]);
+  }
+
+  private async deadLetter(ids: string[]): Promise<void> {
+    const { client, keys } = this.host;
+    await client.taskqNack(this.acksKey, this.messagesKey, keys.dead(this.queueName), keys.deadMessages(this.queueName), Date.now(), ...ids);
+  }
+
+  async requeue(messages: readonly MessageProxy[]): Promise<void> {
+    const ids = messages.map((m) => (m as RedisMessageProxy).redisId);
+    if (ids.length === 0) return;
+    for (const id of ids) this.inflight.delete(id);
+    await this.host.client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+  }
+
+  /** A due delayed message was moved to its queue by the broker. */
+  forget(redisId: string): void {
+    this.inflight.delete(redisId);
+  }
+
+  /**
+   * After a reconnect: ids in this broker's acks set that no consumer knows of were fetched
+   * by a call whose reply was lost. Give them back, or they would sit there until restart.
+   */
+  private async reconcile(): Promise<void> {
+    this.reconcileNeeded = false;
+    const { client, log } = this.host;
+    const held = await client.smembers(this.acksKey);
+    const lost = held.filter((id) => !this.holds(id) && !this.host.heldByOther(this, id));
+    if (lost.length === 0) return;
+    log.warn(`Giving back ${lost.length} message(s) of ${this.queueName} whose fetch reply was lost with the connection.`);
+    await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...lost);
+  }
+
+  /** Whether this consumer fetched `id` and has not sent its settlement yet. */
+  holds(id: string): boolean {
+    return this.inflight.has(id) || this.pendingIds.includes(id);
+  }
+
+  /** Whether the consumer holds anything in Redis (unsettled fetched messages or unsent acks). */
+  get holding(): boolean {
+    return this.inflight.size > 0 || this.pendingIds.length > 0 || this.fetching;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unpark();
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer as NodeJS.Timeout);
+      clearImmediate(this.flushTimer as NodeJS.Immediate);
+      this.flushTimer = undefined;
+    }
+    try {
+      await this.flush();
+      if (this.inflight.size > 0) {
+        const ids = [...this.inflight];
+        this.inflight.clear();
+        await this.host.client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+      }
+    } finally {
+      this.host.released(this);
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import type { ChainableCommander, Redis } from "ioredis";
+
+type Arg = string | number;
+
+/** The broker's Lua scripts, as commands on a client: EVALSHA, loaded once (ioredis handles NOSCRIPT). */
+export interface ScriptCommands {
+  taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): Promise<number>;
+  taskqFetch(
+    queue: string,
+    messages: string,
+    acks: string,
+    registry: string,
+    queueName: string,
+    want: number,
+    ...ackIds: string[]
+  ): Promise<string[]>;
+  taskqAck(acks: string, messages: string, ...ids: string[]): Promise<number>;
+  taskqNack(acks: string, messages: string, dead: string, deadMessages: string, now: number, ...ids: string[]): Promise<number>;
+  taskqRequeue(acks: string, messages: string, queue: string, channel: string, ...ids: string[]): Promise<number>;
+  taskqPromote(
+    delayAcks: string,
+    delayMessages: string,
+    queue: string,
+    messages: string,
+    delayedId: string,
+    newId: string,
+    data: string,
+    channel: string,
+  ): Promise<number>;
+  taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<[number, number]>;
+}
+
+export type ScriptClient = Redis & ScriptCommands;
+export type ScriptPipeline = ChainableCommander & {
+  taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): ChainableCommander;
+};
+
+const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
+  ["taskqEnqueue", "enqueue", 2],
+  ["taskqFetch", "fetch", 4],
+  ["taskqAck", "ack", 2],
+  ["taskqNack", "nack", 4],
+  ["taskqRequeue", "requeue", 3],
+  ["taskqPromote", "promote", 4],
+  ["taskqMaintenance", "maintenance", 1],
+];
+
+let sources: Map<string, string> | undefined;
+
+function source(file: string): string {
+  sources ??= new Map(
+    SCRIPTS.map(([, f]) => [f, readFileSync(new URL(`./lua/${f}.lua`, import.meta.url), "utf8")]),
+  );
+  return sources.get(file)!;
+}
+
+/** Add the scripts to a client as commands (once per client). */
+export function withScripts(client: Redis): ScriptClient {
+  const target = client as ScriptClient;
+  for (const [name, file, numberOfKeys] of SCRIPTS) {
+    if (typeof target[name] !== "function") client.defineCommand(name, { numberOfKeys, lua: source(file) });
+  }
+  return target;
+}
