@@ -18,12 +18,20 @@ export function createClient(url: string | undefined, options: RedisOptions): Re
  * Log a client's connection trouble once per outage, and its recovery, instead of the
  * unhandled-error noise ioredis prints by default. Calls `onRestored` after a reconnect.
  */
-export function watchConnection(client: Redis, log: Logger, what: string, onRestored: () => void): () => void {
+export function watchConnection(
+  client: Redis,
+  log: Logger,
+  what: string,
+  onRestored: () => void,
+): () => void {
   let down = false;
   const onError = (err: Error) => {
     if (down) return;
     down = true;
-    log.error({ err }, `Lost the ${what} connection to Redis at ${describeClient(client)}; retrying with backoff.`);
+    log.error(
+      { err },
+      `Lost the ${what} connection to Redis at ${describeClient(client)}; retrying with backoff.`,
+    );
   };
   const onReady = () => {
     if (!down) return;

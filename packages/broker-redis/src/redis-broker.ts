@@ -12,16 +12,16 @@ import {
   Broker,
   ConnectionClosed,
   ConnectionFailed,
-  QueueJoinTimeout,
   dqName,
   lazyLogger,
+  QueueJoinTimeout,
   qName,
 } from "@taskq/core";
 import type { Redis, RedisOptions } from "ioredis";
 import { createClient, describeClient, watchConnection } from "./connection.js";
 import { Keys } from "./keys.js";
 import type { ConsumerHost } from "./redis-consumer.js";
-import { RedisConsumer, RedisMessageProxy } from "./redis-consumer.js";
+import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
 import type { ScriptClient, ScriptPipeline } from "./scripts.js";
 import { withScripts } from "./scripts.js";
 
@@ -40,15 +40,27 @@ export interface RedisBrokerOwnOptions {
   maintenanceChance?: number;
 }
 
-export type RedisBrokerOptions = BrokerOptions & RedisBrokerOwnOptions & Omit<RedisOptions, keyof RedisBrokerOwnOptions>;
+export type RedisBrokerOptions = BrokerOptions &
+  RedisBrokerOwnOptions &
+  Omit<RedisOptions, keyof RedisBrokerOwnOptions>;
 
-const OWN = new Set(["url", "client", "namespace", "heartbeatTimeout", "deadMessageTtl", "maintenanceChance", "middleware"]);
+const OWN = new Set([
+  "url",
+  "client",
+  "namespace",
+  "heartbeatTimeout",
+  "deadMessageTtl",
+  "maintenanceChance",
+  "middleware",
+]);
 const ENQUEUE_CHUNK = 500;
 const JOIN_INTERVAL = 50;
 
 function positive(name: string, value: number): number {
   if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(`RedisBroker option ${name} must be a positive number, got ${String(value)}`);
+    throw new TypeError(
+      `RedisBroker option ${name} must be a positive number, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -82,14 +94,20 @@ export class RedisBroker extends Broker implements ConsumerHost {
     super(options.middleware ? { middleware: options.middleware } : {});
     this.namespace = options.namespace ?? "taskq";
     this.heartbeatTimeout = positive("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
-    this.deadMessageTtl = positive("deadMessageTtl", options.deadMessageTtl ?? 7 * 24 * 3600 * 1000);
+    this.deadMessageTtl = positive(
+      "deadMessageTtl",
+      options.deadMessageTtl ?? 7 * 24 * 3600 * 1000,
+    );
     this.maintenanceChance = options.maintenanceChance ?? 1000;
     if (!(this.maintenanceChance >= 0 && this.maintenanceChance <= 1_000_000)) {
-      throw new TypeError(`RedisBroker option maintenanceChance must be from 0 to 1 000 000, got ${this.maintenanceChance}`);
+      throw new TypeError(
+        `RedisBroker option maintenanceChance must be from 0 to 1 000 000, got ${this.maintenanceChance}`,
+      );
     }
     this.keys = new Keys(this.namespace, this.brokerId);
     const connection: Record<string, unknown> = {};
-    for (const key of Object.keys(options)) if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
+    for (const key of Object.keys(options))
+      if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
     this.ownsClient = options.client === undefined;
     const client = options.client ?? createClient(options.url, connection as RedisOptions);
     this.client = withScripts(client);
@@ -123,7 +141,13 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const [copy, id, data] = this.prepareForRedis(message);
     const q = copy.queueName;
     try {
-      await this.client.taskqEnqueue(this.keys.queue(q), this.keys.messages(q), this.keys.wake(q), id, data);
+      await this.client.taskqEnqueue(
+        this.keys.queue(q),
+        this.keys.messages(q),
+        this.keys.wake(q),
+        id,
+        data,
+      );
     } catch (err) {
       throw this.connectionError(err, `enqueue message ${message.messageId} on ${q}`);
     }
@@ -131,7 +155,9 @@ export class RedisBroker extends Broker implements ConsumerHost {
   }
 
   /** One round trip for the whole batch: one Lua call per queue and chunk, pipelined. */
-  protected override async doEnqueueMany<R>(messages: readonly Message<R>[]): Promise<Message<R>[]> {
+  protected override async doEnqueueMany<R>(
+    messages: readonly Message<R>[],
+  ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
     const byQueue = new Map<string, (string | number)[]>();
     for (const message of messages) {
@@ -147,7 +173,12 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const pipeline = this.client.pipeline() as ScriptPipeline;
     for (const [q, pairs] of byQueue) {
       for (let i = 0; i < pairs.length; i += ENQUEUE_CHUNK * 2) {
-        pipeline.taskqEnqueue(this.keys.queue(q), this.keys.messages(q), this.keys.wake(q), ...pairs.slice(i, i + ENQUEUE_CHUNK * 2));
+        pipeline.taskqEnqueue(
+          this.keys.queue(q),
+          this.keys.messages(q),
+          this.keys.wake(q),
+          ...pairs.slice(i, i + ENQUEUE_CHUNK * 2),
+        );
       }
     }
     let results: [Error | null, unknown][] | null;
@@ -162,13 +193,26 @@ export class RedisBroker extends Broker implements ConsumerHost {
   }
 
   /** The due delayed message moves to its queue in one Lua call. */
-  protected override async doPromote(consumer: Consumer, delayed: MessageProxy, target: Message): Promise<void> {
+  protected override async doPromote(
+    consumer: Consumer,
+    delayed: MessageProxy,
+    target: Message,
+  ): Promise<void> {
     const [, id, data] = this.prepareForRedis(target);
     const from = delayed.queueName.endsWith(".DQ") ? delayed.queueName : dqName(delayed.queueName);
     const fromId = (delayed as RedisMessageProxy).redisId;
     const q = target.queueName;
     const k = this.keys;
-    await this.client.taskqPromote(k.acks(from), k.messages(from), k.queue(q), k.messages(q), fromId, id, data, k.wake(q));
+    await this.client.taskqPromote(
+      k.acks(from),
+      k.messages(from),
+      k.queue(q),
+      k.messages(q),
+      fromId,
+      id,
+      data,
+      k.wake(q),
+    );
     (consumer as RedisConsumer).forget(fromId);
   }
 
@@ -202,13 +246,20 @@ export class RedisBroker extends Broker implements ConsumerHost {
       channel,
       this.subscriber.subscribe(channel).catch((err: unknown) => {
         this.subscribed.delete(channel);
-        this.log.warn({ err }, `Could not subscribe to ${channel}; idle consumers fall back to polling.`);
+        this.log.warn(
+          { err },
+          `Could not subscribe to ${channel}; idle consumers fall back to polling.`,
+        );
       }),
     );
   }
 
   /** ConsumerHost: wait for a wake-up, the poll interval, or an abort. */
-  async waitForWork(consumer: RedisConsumer, timeout: number, signal: AbortSignal | undefined): Promise<void> {
+  async waitForWork(
+    consumer: RedisConsumer,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     await this.subscribed.get(consumer.channel);
     const parked = consumer.parkUntilWoken();
     if (parked === undefined) return;
@@ -232,16 +283,20 @@ export class RedisBroker extends Broker implements ConsumerHost {
 
   /** ConsumerHost */
   heldByOther(consumer: RedisConsumer, id: string): boolean {
-    for (const c of this.consumers.get(consumer.queueName) ?? []) if (c !== consumer && c.holds(id)) return true;
+    for (const c of this.consumers.get(consumer.queueName) ?? [])
+      if (c !== consumer && c.holds(id)) return true;
     return false;
   }
 
   private startHeartbeat(): void {
     if (this.heartbeatTimer !== undefined) return;
     void this.heartbeat();
-    this.heartbeatTimer = setInterval(() => {
-      void this.heartbeat().then(() => this.maintain().catch(() => {}));
-    }, Math.max(100, Math.floor(this.heartbeatTimeout / 4)));
+    this.heartbeatTimer = setInterval(
+      () => {
+        void this.heartbeat().then(() => this.maintain().catch(() => {}));
+      },
+      Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
+    );
     this.heartbeatTimer.unref();
   }
 
@@ -303,7 +358,9 @@ export class RedisBroker extends Broker implements ConsumerHost {
         .exec()) as [[null, number], [null, number]];
       if (a + b === 0) return;
       if (deadline !== undefined && Date.now() >= deadline) {
-        throw new QueueJoinTimeout(`Queue ${q} still had ${a + b} message(s) after ${options.timeout} ms`);
+        throw new QueueJoinTimeout(
+          `Queue ${q} still had ${a + b} message(s) after ${options.timeout} ms`,
+        );
       }
       await new Promise((r) => setTimeout(r, JOIN_INTERVAL));
     }
@@ -352,7 +409,11 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const holding = [...this.consumers.values()].some((set) => [...set].some((c) => c.holding));
     if (!holding && this.client.status === "ready") {
       try {
-        await this.client.pipeline().zrem(this.keys.heartbeats, this.brokerId).del(this.keys.registry).exec();
+        await this.client
+          .pipeline()
+          .zrem(this.keys.heartbeats, this.brokerId)
+          .del(this.keys.registry)
+          .exec();
       } catch {
         // Best effort: maintenance strikes it off later anyway.
       }

@@ -18,7 +18,11 @@ export interface ConsumerHost {
   readonly keys: Keys;
   readonly log: Logger;
   /** Resolve on a wake-up for the queue, after `timeout` ms, or on abort. */
-  waitForWork(consumer: RedisConsumer, timeout: number, signal: AbortSignal | undefined): Promise<void>;
+  waitForWork(
+    consumer: RedisConsumer,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void>;
   /** Chance-based maintenance, on the fetch path as Dramatiq does. */
   maybeMaintain(): void;
   released(consumer: RedisConsumer): void;
@@ -156,8 +160,12 @@ export class RedisConsumer implements Consumer {
       try {
         message = Message.decode(data);
       } catch (err) {
-        this.host.log.error({ err }, `Undecodable message ${id} on queue ${this.queueName}; moving it to the dead letters.`);
-        (undecodable ??= []).push(id);
+        this.host.log.error(
+          { err },
+          `Undecodable message ${id} on queue ${this.queueName}; moving it to the dead letters.`,
+        );
+        undecodable ??= [];
+        undecodable.push(id);
         continue;
       }
       this.inflight.add(id);
@@ -188,8 +196,10 @@ export class RedisConsumer implements Consumer {
 
   private scheduleFlush(): void {
     if (this.flushTimer !== undefined || this.closed) return;
-    const delay = this.ackFailures === 0 ? 0 : Math.min(100 * 2 ** (this.ackFailures - 1), ACK_RETRY_MAX);
-    this.flushTimer = delay === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), delay);
+    const delay =
+      this.ackFailures === 0 ? 0 : Math.min(100 * 2 ** (this.ackFailures - 1), ACK_RETRY_MAX);
+    this.flushTimer =
+      delay === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), delay);
   }
 
   /** Send the acks gathered so far (also what `close` waits on). */
@@ -209,7 +219,10 @@ export class RedisConsumer implements Consumer {
     } catch (err) {
       this.ackFailures++;
       if (this.ackFailures === 1) {
-        this.host.log.warn({ err }, `Could not ack ${ids.length} message(s) on ${this.queueName}; retrying until Redis takes them.`);
+        this.host.log.warn(
+          { err },
+          `Could not ack ${ids.length} message(s) on ${this.queueName}; retrying until Redis takes them.`,
+        );
       }
       this.putBack(ids, done);
     }
@@ -223,14 +236,27 @@ export class RedisConsumer implements Consumer {
 
   private async deadLetter(ids: string[]): Promise<void> {
     const { client, keys } = this.host;
-    await client.taskqNack(this.acksKey, this.messagesKey, keys.dead(this.queueName), keys.deadMessages(this.queueName), Date.now(), ...ids);
+    await client.taskqNack(
+      this.acksKey,
+      this.messagesKey,
+      keys.dead(this.queueName),
+      keys.deadMessages(this.queueName),
+      Date.now(),
+      ...ids,
+    );
   }
 
   async requeue(messages: readonly MessageProxy[]): Promise<void> {
     const ids = messages.map((m) => (m as RedisMessageProxy).redisId);
     if (ids.length === 0) return;
     for (const id of ids) this.inflight.delete(id);
-    await this.host.client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+    await this.host.client.taskqRequeue(
+      this.acksKey,
+      this.messagesKey,
+      this.queueKey,
+      this.channel,
+      ...ids,
+    );
   }
 
   /** A due delayed message was moved to its queue by the broker. */
@@ -248,7 +274,9 @@ export class RedisConsumer implements Consumer {
     const held = await client.smembers(this.acksKey);
     const lost = held.filter((id) => !this.holds(id) && !this.host.heldByOther(this, id));
     if (lost.length === 0) return;
-    log.warn(`Giving back ${lost.length} message(s) of ${this.queueName} whose fetch reply was lost with the connection.`);
+    log.warn(
+      `Giving back ${lost.length} message(s) of ${this.queueName} whose fetch reply was lost with the connection.`,
+    );
     await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...lost);
   }
 
@@ -276,7 +304,13 @@ export class RedisConsumer implements Consumer {
       if (this.inflight.size > 0) {
         const ids = [...this.inflight];
         this.inflight.clear();
-        await this.host.client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+        await this.host.client.taskqRequeue(
+          this.acksKey,
+          this.messagesKey,
+          this.queueKey,
+          this.channel,
+          ...ids,
+        );
       }
     } finally {
       this.host.released(this);

@@ -16,8 +16,21 @@ export interface ScriptCommands {
     ...ackIds: string[]
   ): Promise<string[]>;
   taskqAck(acks: string, messages: string, ...ids: string[]): Promise<number>;
-  taskqNack(acks: string, messages: string, dead: string, deadMessages: string, now: number, ...ids: string[]): Promise<number>;
-  taskqRequeue(acks: string, messages: string, queue: string, channel: string, ...ids: string[]): Promise<number>;
+  taskqNack(
+    acks: string,
+    messages: string,
+    dead: string,
+    deadMessages: string,
+    now: number,
+    ...ids: string[]
+  ): Promise<number>;
+  taskqRequeue(
+    acks: string,
+    messages: string,
+    queue: string,
+    channel: string,
+    ...ids: string[]
+  ): Promise<number>;
   taskqPromote(
     delayAcks: string,
     delayMessages: string,
@@ -33,7 +46,12 @@ export interface ScriptCommands {
 
 export type ScriptClient = Redis & ScriptCommands;
 export type ScriptPipeline = ChainableCommander & {
-  taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): ChainableCommander;
+  taskqEnqueue(
+    queue: string,
+    messages: string,
+    channel: string,
+    ...pairs: Arg[]
+  ): ChainableCommander;
 };
 
 const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
@@ -59,7 +77,8 @@ function source(file: string): string {
 export function withScripts(client: Redis): ScriptClient {
   const target = client as ScriptClient;
   for (const [name, file, numberOfKeys] of SCRIPTS) {
-    if (typeof target[name] !== "function") client.defineCommand(name, { numberOfKeys, lua: source(file) });
+    if (typeof target[name] !== "function")
+      client.defineCommand(name, { numberOfKeys, lua: source(file) });
   }
   return target;
 }

@@ -20,21 +20,34 @@ export function captureLogs(): Captured[] {
       if (typeof a === "string") lines.push({ level, msg: a });
       else lines.push({ level, msg: b ?? "", err: a.err });
     };
-  const logger: Logger = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+  const logger: Logger = {
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+  };
   setLogger(logger);
   return lines;
 }
 
 /** A broker on the run's Redis, in a namespace of its own. */
 export function makeBroker(options: RedisBrokerOptions = {}): RedisBroker {
-  return new RedisBroker({ url: inject("redisUrl"), namespace: `test-${randomUUID()}`, ...options });
+  return new RedisBroker({
+    url: inject("redisUrl"),
+    namespace: `test-${randomUUID()}`,
+    ...options,
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-export async function eventually(check: () => boolean | Promise<boolean>, timeout = 10_000, what = "condition"): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeout = 10_000,
+  what = "condition",
+): Promise<void> {
   const deadline = Date.now() + timeout;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);

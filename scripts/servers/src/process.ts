@@ -41,7 +41,8 @@ export async function waitForPort(
 ): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null)
+      throw new Error(`server exited with code ${child.exitCode} before it was ready`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = new Socket();
       const done = (value: boolean) => {
@@ -56,14 +57,22 @@ export async function waitForPort(
       });
     });
     if (ok) return;
-    if (Date.now() > deadline) throw new Error(`server on port ${port} not ready after ${timeout} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`server on port ${port} not ready after ${timeout} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Spawn a server; its output is kept for error messages. */
-export function spawnServer(command: string, args: string[], env?: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string } {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env: env ?? process.env });
+export function spawnServer(
+  command: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(command, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: env ?? process.env,
+  });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -74,7 +83,11 @@ export function spawnServer(command: string, args: string[], env?: NodeJS.Proces
 }
 
 /** Signal a child and wait for it to exit. */
-export function stopChild(child: ChildProcess, signal: NodeJS.Signals, timeout = 10_000): Promise<void> {
+export function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  timeout = 10_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

@@ -39,7 +39,9 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     "",
     "--protected-mode",
     "no",
-    ...(options.durable ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+    ...(options.durable
+      ? ["--appendonly", "yes", "--appendfsync", "always"]
+      : ["--appendonly", "no"]),
   ];
   let child: ChildProcess | undefined;
   const launch = async () => {

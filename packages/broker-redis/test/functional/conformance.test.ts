@@ -12,6 +12,10 @@ brokerConformance(() => makeBroker(), {
   enqueueRaw: async (broker, queue, data) => {
     const b = broker as RedisBroker;
     const id = `raw-${Math.random()}`;
-    await b.client.pipeline().hset(b.keys.messages(queue), id, Buffer.from(data)).rpush(b.keys.queue(queue), id).exec();
+    await b.client
+      .pipeline()
+      .hset(b.keys.messages(queue), id, Buffer.from(data))
+      .rpush(b.keys.queue(queue), id)
+      .exec();
   },
 });
