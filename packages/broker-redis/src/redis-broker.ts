@@ -131,10 +131,10 @@ export class RedisBroker extends Broker implements ConsumerHost {
     return new Kind(`Could not ${doing} on Redis at ${where}: ${reason}`, { cause: err });
   }
 
-  private prepareForRedis<R>(message: Message<R>): [Message<R>, string, string] {
+  private prepareForRedis<R>(message: Message<R>): [Message<R>, string, Uint8Array] {
     const id = randomUUID();
     const copy = message.copy({ options: { redis_message_id: id } });
-    return [copy, id, Buffer.from(copy.encode()).toString("utf8")];
+    return [copy, id, copy.encode()];
   }
 
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
@@ -159,7 +159,7 @@ export class RedisBroker extends Broker implements ConsumerHost {
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
-    const byQueue = new Map<string, (string | number)[]>();
+    const byQueue = new Map<string, (string | Uint8Array)[]>();
     for (const message of messages) {
       const [copy, id, data] = this.prepareForRedis(message);
       out.push(copy);

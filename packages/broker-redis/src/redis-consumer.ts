@@ -44,6 +44,8 @@ function deferred(): Deferred {
 }
 
 const ACK_RETRY_MAX = 5000;
+/** Most ids in one Lua call: Lua's unpack has a stack limit of about 8000. */
+const MAX_BATCH = 1000;
 
 /**
  * One queue, for one broker. Fetching takes a batch in one Lua call and settles the acks
@@ -126,11 +128,7 @@ export class RedisConsumer implements Consumer {
     if (this.reconcileNeeded) await this.reconcile();
     this.wakePending = false;
     this.host.maybeMaintain();
-    const ids = this.pendingIds;
-    const done = this.pendingDone;
-    this.pendingIds = [];
-    this.pendingDone = [];
-    this.current = undefined;
+    const [ids, done] = this.takePending();
     const { client, keys } = this.host;
     let reply: string[];
     this.fetching = true;
@@ -141,7 +139,7 @@ export class RedisConsumer implements Consumer {
         this.acksKey,
         keys.registry,
         this.queueName,
-        max,
+        Math.min(max, MAX_BATCH),
         ...ids,
       );
     } catch (err) {
@@ -175,6 +173,25 @@ export class RedisConsumer implements Consumer {
     return out;
   }
 
+  /**
+   * The acks to send now: all of them, or the first MAX_BATCH when there are more (the rest,
+   * still pending, go with the next call).
+   */
+  private takePending(): [string[], Deferred[]] {
+    if (this.pendingIds.length <= MAX_BATCH) {
+      const taken: [string[], Deferred[]] = [this.pendingIds, this.pendingDone];
+      this.pendingIds = [];
+      this.pendingDone = [];
+      this.current = undefined;
+      return taken;
+    }
+    // The deferreds resolve with the last batch: they cover every id gathered with them.
+    const ids = this.pendingIds.slice(0, MAX_BATCH);
+    this.pendingIds = this.pendingIds.slice(MAX_BATCH);
+    this.scheduleFlush();
+    return [ids, []];
+  }
+
   private putBack(ids: string[], done: Deferred[]): void {
     if (ids.length === 0) return;
     this.pendingIds = ids.concat(this.pendingIds);
@@ -205,12 +222,8 @@ export class RedisConsumer implements Consumer {
   /** Send the acks gathered so far (also what `close` waits on). */
   private async flush(): Promise<void> {
     this.flushTimer = undefined;
-    const ids = this.pendingIds;
-    const done = this.pendingDone;
+    const [ids, done] = this.takePending();
     if (ids.length === 0) return;
-    this.pendingIds = [];
-    this.pendingDone = [];
-    this.current = undefined;
     const { client } = this.host;
     try {
       await client.taskqAck(this.acksKey, this.messagesKey, ...ids);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ChainableCommander, Redis } from "ioredis";
 
-type Arg = string | number;
+type Arg = string | number | Uint8Array;
 
 /** The broker's Lua scripts, as commands on a client: EVALSHA, loaded once (ioredis handles NOSCRIPT). */
 export interface ScriptCommands {
@@ -38,7 +38,7 @@ export interface ScriptCommands {
     messages: string,
     delayedId: string,
     newId: string,
-    data: string,
+    data: Uint8Array,
     channel: string,
   ): Promise<number>;
   taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<[number, number]>;

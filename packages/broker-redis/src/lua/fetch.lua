@@ -1,30 +1,45 @@
--- Settle acked messages, then take up to N messages for this worker.
+-- Settle acked messages, then take up to N messages for this worker. Needs Redis 6.2+
+-- (LPOP with a count, SMISMEMBER): a handful of calls per batch, not per message.
 -- KEYS[1] queue list, KEYS[2] messages hash, KEYS[3] this worker's acks set for the queue,
 -- KEYS[4] this worker's registry of queues it holds acks on
 -- ARGV[1] queue name, ARGV[2] how many to take, ARGV[3..] ids to ack first
 -- Returns id1, data1, id2, data2, ... An id whose data is gone (flushed) is dropped.
-for i = 3, #ARGV do
-  if redis.call("srem", KEYS[3], ARGV[i]) > 0 then
-    redis.call("hdel", KEYS[2], ARGV[i])
+if #ARGV > 2 then
+  local acked = {}
+  for i = 3, #ARGV do
+    acked[#acked + 1] = ARGV[i]
+  end
+  local held = redis.call("smismember", KEYS[3], unpack(acked))
+  local mine = {}
+  for i = 1, #held do
+    if held[i] == 1 then
+      mine[#mine + 1] = acked[i]
+    end
+  end
+  if #mine > 0 then
+    redis.call("srem", KEYS[3], unpack(mine))
+    redis.call("hdel", KEYS[2], unpack(mine))
   end
 end
+
 local out = {}
 local want = tonumber(ARGV[2])
-local taken = 0
-while taken < want do
-  local id = redis.call("lpop", KEYS[1])
-  if not id then
-    break
+if want > 0 then
+  local ids = redis.call("lpop", KEYS[1], want)
+  if ids then
+    local data = redis.call("hmget", KEYS[2], unpack(ids))
+    local taken = {}
+    for i = 1, #ids do
+      if data[i] then
+        out[#out + 1] = ids[i]
+        out[#out + 1] = data[i]
+        taken[#taken + 1] = ids[i]
+      end
+    end
+    if #taken > 0 then
+      redis.call("sadd", KEYS[3], unpack(taken))
+      redis.call("sadd", KEYS[4], ARGV[1])
+    end
   end
-  local data = redis.call("hget", KEYS[2], id)
-  if data then
-    redis.call("sadd", KEYS[3], id)
-    out[#out + 1] = id
-    out[#out + 1] = data
-    taken = taken + 1
-  end
-end
-if taken > 0 then
-  redis.call("sadd", KEYS[4], ARGV[1])
 end
 return out

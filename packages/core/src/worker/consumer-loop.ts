@@ -7,6 +7,8 @@ export interface ConsumerLoopHost {
   readonly workerTimeout: number;
   /** Take in a batch of fetched messages. */
   receive(loop: ConsumerLoop, batch: MessageProxy[]): void;
+  /** A slot is free and no message waits for one: fetch now, however few fit. */
+  hungry(): boolean;
 }
 
 const MIN_RESTART_DELAY = 100;
@@ -35,6 +37,13 @@ export class ConsumerLoop {
   readonly isDelay: boolean;
   readonly consumer: Consumer;
   readonly prefetch: number;
+  /**
+   * Refill once this many slots are free (half the prefetch), so each fetch brings a batch
+   * and the next one is under way while the last is processed; sooner if the worker starves.
+   */
+  private readonly refillAt: number;
+  /** The last fetch brought fewer than asked: the queue ran dry, so take whatever comes. */
+  private drained = true;
   outstanding = 0;
   private readonly host: ConsumerLoopHost;
   private readonly abort = new AbortController();
@@ -48,6 +57,12 @@ export class ConsumerLoop {
     this.queueName = consumer.queueName;
     this.isDelay = isDelay;
     this.prefetch = prefetch;
+    this.refillAt = isDelay ? 1 : Math.max(1, Math.floor(prefetch / 2));
+  }
+
+  private shouldFetch(): boolean {
+    const free = this.prefetch - this.outstanding;
+    return free >= this.refillAt || (free > 0 && (this.drained || this.host.hungry()));
   }
 
   start(): void {
@@ -63,7 +78,12 @@ export class ConsumerLoop {
   /** One of this loop's messages is settled: there is room to fetch again. */
   release(count = 1): void {
     this.outstanding -= count;
-    if (this.outstanding < this.prefetch) this.wakeUp();
+    if (this.wake !== undefined && this.shouldFetch()) this.wakeUp();
+  }
+
+  /** The worker ran out of queued work: fetch even a small batch. */
+  nudge(): void {
+    if (this.wake !== undefined && this.shouldFetch()) this.wakeUp();
   }
 
   private wakeUp(): void {
@@ -79,13 +99,13 @@ export class ConsumerLoop {
     const signal = this.abort.signal;
     let failures = 0;
     while (!this.stopped) {
-      const free = this.prefetch - this.outstanding;
-      if (free <= 0) {
+      if (!this.shouldFetch()) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
         continue;
       }
+      const free = this.prefetch - this.outstanding;
       let batch: MessageProxy[];
       try {
         batch = await this.consumer.fetch(free, { timeout: host.workerTimeout, signal });
@@ -104,6 +124,7 @@ export class ConsumerLoop {
         await sleep(wait, signal);
         continue;
       }
+      this.drained = batch.length < free;
       if (batch.length > 0) {
         this.outstanding += batch.length;
         host.receive(this, batch);

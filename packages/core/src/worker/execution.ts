@@ -75,31 +75,50 @@ export class Execution implements ExecutionContext {
     this.aborted = true;
     this.abortReason = reason;
     this.controller?.abort(reason);
-    void this.complete(undefined, reason, true);
+    this.complete(undefined, reason, true);
     return true;
   }
 
-  private async run(): Promise<void> {
-    const { broker } = this.host;
-    const proxy = this.proxy;
+  // The path below stays synchronous unless a hook or the actor is async: no promise is
+  // made per message that nobody needs.
+  private run(): void {
+    let before: void | Promise<void>;
     try {
-      const before = broker.emitBefore("beforeProcessMessage", proxy);
-      if (before) await before;
+      before = this.host.broker.emitBefore("beforeProcessMessage", this.proxy);
     } catch (err) {
-      this.fnSettled = true;
-      if (this.decided) return this.release();
-      if (err instanceof SkipMessage) return this.skip();
-      // A MiddlewareError from a before hook fails the attempt like an actor error.
-      return this.complete(undefined, err, true);
+      this.beforeFailed(err);
+      return;
     }
+    if (before) {
+      before.then(
+        () => this.invoke(),
+        (err: unknown) => this.beforeFailed(err),
+      );
+    } else {
+      this.invoke();
+    }
+  }
+
+  private beforeFailed(err: unknown): void {
+    this.fnSettled = true;
+    if (this.decided) this.release();
+    else if (err instanceof SkipMessage) this.skip();
+    // A MiddlewareError from a before hook fails the attempt like an actor error.
+    else this.complete(undefined, err, true);
+  }
+
+  private invoke(): void {
+    const proxy = this.proxy;
     if (this.decided) {
       // Interrupted while the before hooks ran: the function never starts.
       this.fnSettled = true;
-      return this.release();
+      this.release();
+      return;
     }
     if (proxy.failed) {
       this.fnSettled = true;
-      return this.complete(undefined, undefined, false);
+      this.complete(undefined, undefined, false);
+      return;
     }
     if (this.host.debug) {
       this.startedAt = performance.now();
@@ -114,7 +133,8 @@ export class Execution implements ExecutionContext {
       r = Object.keys(kwargs).length === 0 ? fn(...proxy.args) : fn(...proxy.args, kwargs);
     } catch (err) {
       this.fnSettled = true;
-      return this.complete(undefined, err, true);
+      this.complete(undefined, err, true);
+      return;
     }
     if (isThenable(r)) {
       r.then(
@@ -123,7 +143,7 @@ export class Execution implements ExecutionContext {
       );
     } else {
       this.fnSettled = true;
-      return this.complete(r, undefined, false);
+      this.complete(r, undefined, false);
     }
   }
 
@@ -138,10 +158,10 @@ export class Execution implements ExecutionContext {
       this.release();
       return;
     }
-    void this.complete(value, error, threw);
+    this.complete(value, error, threw);
   }
 
-  private async complete(result: unknown, error: unknown, threw: boolean): Promise<void> {
+  private complete(result: unknown, error: unknown, threw: boolean): void {
     this.decided = true;
     const { broker, log } = this.host;
     const proxy = this.proxy;
@@ -164,17 +184,19 @@ export class Execution implements ExecutionContext {
       proxy,
       threw ? { exception: error } : { result },
     );
-    if (after) await after;
-    this.host.settle(this);
-    this.postDone = true;
-    this.release();
+    if (after) after.then(() => this.finish());
+    else this.finish();
   }
 
-  private async skip(): Promise<void> {
+  private skip(): void {
     this.decided = true;
     this.host.log.warn(`Message ${this.proxy} was skipped.`);
     const after = this.host.broker.emitAfter("afterSkipMessage", this.proxy);
-    if (after) await after;
+    if (after) after.then(() => this.finish());
+    else this.finish();
+  }
+
+  private finish(): void {
     this.host.settle(this);
     this.postDone = true;
     this.release();

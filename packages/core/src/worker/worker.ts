@@ -166,6 +166,11 @@ export class Worker implements ExecutionHost {
     );
   }
 
+  /** ConsumerLoopHost */
+  hungry(): boolean {
+    return this.work.size === 0 && this.executing.size < this.concurrency && !this.paused;
+  }
+
   /** ConsumerLoopHost: a fetched batch arrives. */
   receive(loop: ConsumerLoop, batch: MessageProxy[]): void {
     if (loop.isDelay) {
@@ -199,7 +204,11 @@ export class Worker implements ExecutionHost {
     if (this.paused || this.state !== "running") return;
     while (this.executing.size < this.concurrency) {
       const execution = this.work.shift();
-      if (execution === undefined) break;
+      if (execution === undefined) {
+        // Starving: let loops holding back for a bigger batch fetch what they can.
+        for (const loop of this.loops.values()) if (!loop.isDelay) loop.nudge();
+        return;
+      }
       this.executing.add(execution);
       execution.start();
     }

@@ -1,0 +1,173 @@
+// taskq's RedisBroker side by side with BullMQ and Bee-Queue, on one private Redis, in one
+// run: processing throughput (one worker process, no-op jobs, concurrency 50, pre-enqueued),
+// batched enqueue throughput, enqueue -> start latency on an idle worker, and worker memory
+// over a long run. Results: a table on stdout and results/redis.json.
+import { fork } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { startRedis } from "@taskq/test-servers";
+import { median, table } from "./lib.mjs";
+import { flushAll, systems } from "./redis/systems.mjs";
+
+const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
+const MEMORY_MESSAGES = Number(process.env.BENCH_MEMORY_MESSAGES ?? 1_000_000);
+const ORDER = ["taskq", "bullmq", "beequeue"];
+
+function child(system, url, mode, count) {
+  const proc = fork(
+    new URL("./redis/worker-child.mjs", import.meta.url),
+    [system, url, mode, String(count), String(CONCURRENCY)],
+    {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      execArgv: ["--max-old-space-size=4096"],
+    },
+  );
+  const waiters = [];
+  proc.on("message", (m) => {
+    const i = waiters.findIndex((w) => w.match(m));
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
+  });
+  const next = (match) => new Promise((resolve) => waiters.push({ match, resolve }));
+  return {
+    ready: next((m) => m.ready),
+    done: next((m) => m.done),
+    report: () => {
+      const p = next((m) => m.latencies);
+      proc.send("report");
+      return p;
+    },
+    stop: () => {
+      proc.send("stop");
+      return new Promise((r) => proc.once("exit", r));
+    },
+  };
+}
+
+async function throughput(system, url) {
+  await flushAll(url);
+  const enqueueMs = await systems[system].enqueue(url, N);
+  const worker = child(system, url, "throughput", N);
+  await worker.ready;
+  const result = await worker.done;
+  await worker.stop();
+  return { enqueueRate: N / (enqueueMs / 1000), rate: result.rate };
+}
+
+async function latency(system, url) {
+  await flushAll(url);
+  const worker = child(system, url, "latency", 0);
+  await worker.ready;
+  const producer = await systems[system].send(url);
+  // Warm up, then one message at a time, each onto an idle worker.
+  for (let i = 0; i < 200; i++) await producer.send(Number(process.hrtime.bigint()) / 1e6);
+  await new Promise((r) => setTimeout(r, 500));
+  await worker.report();
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    await producer.send(Number(process.hrtime.bigint()) / 1e6);
+    await new Promise((r) => setTimeout(r, 3));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const { latencies } = await worker.report();
+  await producer.close();
+  await worker.stop();
+  const sorted = latencies.slice(-LATENCY_SAMPLES).sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+  return { p50: at(0.5), p99: at(0.99), samples: sorted.length };
+}
+
+async function memory(url) {
+  await flushAll(url);
+  await systems.taskq.enqueue(url, MEMORY_MESSAGES);
+  const worker = child("taskq", url, "memory", MEMORY_MESSAGES);
+  await worker.ready;
+  const result = await worker.done;
+  await worker.stop();
+  // Baseline once warmed up (10% in); flatness is max over the rest against it.
+  const samples = result.rss.filter((s) => s.done >= MEMORY_MESSAGES * 0.1);
+  const base = samples[0]?.rss ?? 0;
+  const max = Math.max(...samples.map((s) => s.rss));
+  const min = Math.min(...samples.map((s) => s.rss));
+  return { base, min, max, growth: max / base - 1, rate: result.rate, samples: samples.length };
+}
+
+const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const rate = (r) => `${Math.round(r).toLocaleString("en-US")}/s`;
+
+const server = await startRedis();
+console.log(
+  `Redis ${server.url}; ${N.toLocaleString("en-US")} no-op jobs, concurrency ${CONCURRENCY}, median of ${RUNS} runs each, Node ${process.version}\n`,
+);
+try {
+  const runs = Object.fromEntries(ORDER.map((s) => [s, []]));
+  for (let run = 0; run < RUNS; run++) {
+    for (const system of ORDER) runs[system].push(await throughput(system, server.url));
+  }
+  const results = {};
+  for (const system of ORDER) {
+    results[system] = {
+      rate: median(runs[system].map((r) => r.rate)),
+      enqueueRate: median(runs[system].map((r) => r.enqueueRate)),
+    };
+  }
+  const t = results.taskq;
+  console.log(
+    table([
+      ["system", "processing", "taskq ×", "batched enqueue", "taskq ×"],
+      ...ORDER.map((s) => [
+        systems[s].label,
+        rate(results[s].rate),
+        (t.rate / results[s].rate).toFixed(2),
+        rate(results[s].enqueueRate),
+        (t.enqueueRate / results[s].enqueueRate).toFixed(2),
+      ]),
+    ]),
+  );
+
+  const lat = {};
+  for (const system of ORDER) lat[system] = await latency(system, server.url);
+  console.log(
+    `\nenqueue -> start latency on an idle worker (${LATENCY_SAMPLES} samples, one at a time):\n`,
+  );
+  console.log(
+    table([
+      ["system", "p50", "p99"],
+      ...ORDER.map((s) => [
+        systems[s].label,
+        `${lat[s].p50.toFixed(3)} ms`,
+        `${lat[s].p99.toFixed(3)} ms`,
+      ]),
+    ]),
+  );
+
+  let mem;
+  if (MEMORY_MESSAGES > 0) {
+    mem = await memory(server.url);
+    console.log(
+      `\ntaskq worker RSS over ${MEMORY_MESSAGES.toLocaleString("en-US")} messages (after the first 10%): ` +
+        `${mb(mem.base)} at start, min ${mb(mem.min)}, max ${mb(mem.max)} (${(mem.growth * 100).toFixed(1)}% above start), ` +
+        `${rate(mem.rate)}`,
+    );
+  }
+  mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+  writeFileSync(
+    new URL("./results/redis.json", import.meta.url),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        N,
+        CONCURRENCY,
+        runs,
+        results,
+        latency: lat,
+        memory: mem,
+      },
+      null,
+      2,
+    ),
+  );
+} finally {
+  await server.stop();
+}

@@ -1,0 +1,143 @@
+// One adapter per system measured: how it enqueues a batch and how a worker consumes.
+// Each consumes no-op jobs with the same concurrency on the same Redis.
+import { RedisBroker } from "@taskq/broker-redis";
+import { actor, setLogger, Worker as TaskqWorker } from "@taskq/core";
+import BeeQueue from "bee-queue";
+import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
+import { Redis } from "ioredis";
+
+setLogger({ debug() {}, info() {}, warn: console.warn, error: console.error });
+
+const QUEUE = "bench";
+const BATCH = 1000;
+
+function hostPort(url) {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+export const systems = {
+  taskq: {
+    label: "taskq (RedisBroker)",
+    async enqueue(url, n, payload = () => 0) {
+      const broker = new RedisBroker({ url, namespace: "bench" });
+      const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
+      const started = performance.now();
+      for (let i = 0; i < n; i += BATCH) {
+        const batch = [];
+        for (let j = i; j < Math.min(n, i + BATCH); j++) batch.push(noop.message(payload(j)));
+        await broker.enqueueMany(batch);
+      }
+      const elapsed = performance.now() - started;
+      await broker.close();
+      return elapsed;
+    },
+    async send(url) {
+      const broker = new RedisBroker({ url, namespace: "bench" });
+      const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
+      return { send: (value) => noop.send(value), close: () => broker.close() };
+    },
+    async work(url, concurrency, onJob) {
+      const broker = new RedisBroker({ url, namespace: "bench" });
+      actor((value) => onJob(value), { broker, actorName: "noop", queueName: QUEUE });
+      const worker = new TaskqWorker(broker, { concurrency, workerTimeout: 1000 });
+      await worker.start();
+      return async () => {
+        await worker.stop({ timeout: 10_000 });
+        await broker.close();
+      };
+    },
+  },
+
+  bullmq: {
+    label: "BullMQ",
+    async enqueue(url, n, payload = () => 0) {
+      const queue = new BullQueue(QUEUE, { connection: hostPort(url) });
+      const started = performance.now();
+      for (let i = 0; i < n; i += BATCH) {
+        const batch = [];
+        for (let j = i; j < Math.min(n, i + BATCH); j++) {
+          batch.push({
+            name: "noop",
+            data: { v: payload(j) },
+            opts: { removeOnComplete: true, removeOnFail: true },
+          });
+        }
+        await queue.addBulk(batch);
+      }
+      const elapsed = performance.now() - started;
+      await queue.close();
+      return elapsed;
+    },
+    async send(url) {
+      const queue = new BullQueue(QUEUE, { connection: hostPort(url) });
+      return {
+        send: (value) =>
+          queue.add("noop", { v: value }, { removeOnComplete: true, removeOnFail: true }),
+        close: () => queue.close(),
+      };
+    },
+    async work(url, concurrency, onJob) {
+      const worker = new BullWorker(QUEUE, async (job) => onJob(job.data.v), {
+        connection: { ...hostPort(url), maxRetriesPerRequest: null },
+        concurrency,
+        removeOnComplete: { count: 0 },
+        removeOnFail: { count: 0 },
+      });
+      await worker.waitUntilReady();
+      return () => worker.close();
+    },
+  },
+
+  beequeue: {
+    label: "Bee-Queue",
+    async enqueue(url, n, payload = () => 0) {
+      const queue = new BeeQueue(QUEUE, {
+        redis: hostPort(url),
+        isWorker: false,
+        getEvents: false,
+        sendEvents: false,
+      });
+      await queue.ready();
+      const started = performance.now();
+      for (let i = 0; i < n; i += BATCH) {
+        const jobs = [];
+        for (let j = i; j < Math.min(n, i + BATCH); j++)
+          jobs.push(queue.createJob({ v: payload(j) }));
+        await queue.saveAll(jobs);
+      }
+      const elapsed = performance.now() - started;
+      await queue.close();
+      return elapsed;
+    },
+    async send(url) {
+      const queue = new BeeQueue(QUEUE, {
+        redis: hostPort(url),
+        isWorker: false,
+        getEvents: false,
+        sendEvents: false,
+      });
+      await queue.ready();
+      return { send: (value) => queue.createJob({ v: value }).save(), close: () => queue.close() };
+    },
+    async work(url, concurrency, onJob) {
+      const queue = new BeeQueue(QUEUE, {
+        redis: hostPort(url),
+        removeOnSuccess: true,
+        removeOnFailure: true,
+        getEvents: false,
+        sendEvents: false,
+        activateDelayedJobs: false,
+      });
+      await queue.ready();
+      queue.process(concurrency, async (job) => onJob(job.data.v));
+      return () => queue.close();
+    },
+  },
+};
+
+export async function flushAll(url) {
+  const client = new Redis(url);
+  await client.flushall();
+  client.disconnect();
+}
