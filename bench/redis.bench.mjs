@@ -84,12 +84,28 @@ async function memory(url) {
   await worker.ready;
   const result = await worker.done;
   await worker.stop();
-  // Baseline once warmed up (10% in); flatness is max over the rest against it.
+  // Past warm-up (the first 10%): how far RSS strays from its mean, and its trend (a leak
+  // shows as a slope; a heap breathing between collections does not).
   const samples = result.rss.filter((s) => s.done >= MEMORY_MESSAGES * 0.1);
-  const base = samples[0]?.rss ?? 0;
-  const max = Math.max(...samples.map((s) => s.rss));
-  const min = Math.min(...samples.map((s) => s.rss));
-  return { base, min, max, growth: max / base - 1, rate: result.rate, samples: samples.length };
+  const mean = samples.reduce((a, s) => a + s.rss, 0) / samples.length;
+  const deviation = Math.max(...samples.map((s) => Math.abs(s.rss - mean))) / mean;
+  const mx = samples.reduce((a, s) => a + s.done, 0) / samples.length;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.done - mx) * (s.rss - mean);
+    den += (s.done - mx) ** 2;
+  }
+  const slopePer100k = den === 0 ? 0 : (num / den) * 100_000;
+  return {
+    mean,
+    min: Math.min(...samples.map((s) => s.rss)),
+    max: Math.max(...samples.map((s) => s.rss)),
+    deviation,
+    slopePer100k,
+    rate: result.rate,
+    samples: samples.length,
+  };
 }
 
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
@@ -146,8 +162,8 @@ try {
     mem = await memory(server.url);
     console.log(
       `\ntaskq worker RSS over ${MEMORY_MESSAGES.toLocaleString("en-US")} messages (after the first 10%): ` +
-        `${mb(mem.base)} at start, min ${mb(mem.min)}, max ${mb(mem.max)} (${(mem.growth * 100).toFixed(1)}% above start), ` +
-        `${rate(mem.rate)}`,
+        `mean ${mb(mem.mean)}, min ${mb(mem.min)}, max ${mb(mem.max)}, within ±${(mem.deviation * 100).toFixed(1)}% of the mean; ` +
+        `trend ${(mem.slopePer100k / 1024 / 1024).toFixed(2)} MB per 100k messages; ${rate(mem.rate)}`,
     );
   }
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });

@@ -32,7 +32,10 @@ const onJob = (value) => {
 
 const stop = await impl.work(url, concurrency, onJob);
 if (mode === "memory") {
-  sampler = setInterval(() => rss.push({ done, rss: process.memoryUsage().rss }), 250);
+  sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rss.push({ done, rss: m.rss, heap: m.heapUsed });
+  }, 250);
 }
 send({ ready: true });
 process.on("message", async (m) => {

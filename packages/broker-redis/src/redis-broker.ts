@@ -22,7 +22,7 @@ import { createClient, describeClient, watchConnection } from "./connection.js";
 import { Keys } from "./keys.js";
 import type { ConsumerHost } from "./redis-consumer.js";
 import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
-import type { ScriptClient, ScriptPipeline } from "./scripts.js";
+import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
 
 export interface RedisBrokerOwnOptions {
@@ -53,7 +53,7 @@ const OWN = new Set([
   "maintenanceChance",
   "middleware",
 ]);
-const ENQUEUE_CHUNK = 500;
+const ENQUEUE_CHUNK = 100;
 const JOIN_INTERVAL = 50;
 
 function positive(name: string, value: number): number {
@@ -131,10 +131,10 @@ export class RedisBroker extends Broker implements ConsumerHost {
     return new Kind(`Could not ${doing} on Redis at ${where}: ${reason}`, { cause: err });
   }
 
-  private prepareForRedis<R>(message: Message<R>): [Message<R>, string, Uint8Array] {
+  private prepareForRedis<R>(message: Message<R>): [Message<R>, string, string | Uint8Array] {
     const id = randomUUID();
     const copy = message.copy({ options: { redis_message_id: id } });
-    return [copy, id, copy.encode()];
+    return [copy, id, copy.encodeForText()];
   }
 
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
@@ -154,12 +154,20 @@ export class RedisBroker extends Broker implements ConsumerHost {
     return copy;
   }
 
-  /** One round trip for the whole batch: one Lua call per queue and chunk, pipelined. */
+  /**
+   * The batch goes out in chunks, each sent as soon as it is encoded, so Redis stores one
+   * while the next is encoded; one Lua call per chunk and queue.
+   */
   protected override async doEnqueueMany<R>(
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
+    const sent: Promise<number>[] = [];
     const byQueue = new Map<string, (string | Uint8Array)[]>();
+    const send = (q: string, pairs: (string | Uint8Array)[]) => {
+      const k = this.keys;
+      sent.push(this.client.taskqEnqueueBatch(k.queue(q), k.messages(q), k.wake(q), ...pairs));
+    };
     for (const message of messages) {
       const [copy, id, data] = this.prepareForRedis(message);
       out.push(copy);
@@ -169,26 +177,15 @@ export class RedisBroker extends Broker implements ConsumerHost {
         byQueue.set(copy.queueName, pairs);
       }
       pairs.push(id, data);
-    }
-    const pipeline = this.client.pipeline() as ScriptPipeline;
-    for (const [q, pairs] of byQueue) {
-      for (let i = 0; i < pairs.length; i += ENQUEUE_CHUNK * 2) {
-        pipeline.taskqEnqueue(
-          this.keys.queue(q),
-          this.keys.messages(q),
-          this.keys.wake(q),
-          ...pairs.slice(i, i + ENQUEUE_CHUNK * 2),
-        );
+      if (pairs.length >= ENQUEUE_CHUNK * 2) {
+        send(copy.queueName, pairs);
+        byQueue.delete(copy.queueName);
       }
     }
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (err) {
-      throw this.connectionError(err, `enqueue ${messages.length} messages`);
-    }
-    const failed = results?.find(([err]) => err !== null)?.[0];
-    if (failed) throw this.connectionError(failed, `enqueue ${messages.length} messages`);
+    for (const [q, pairs] of byQueue) send(q, pairs);
+    const results = await Promise.allSettled(sent);
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw this.connectionError(failed.reason, `enqueue ${messages.length} messages`);
     return out;
   }
 

@@ -1,11 +1,17 @@
 import { readFileSync } from "node:fs";
-import type { ChainableCommander, Redis } from "ioredis";
+import type { Redis } from "ioredis";
 
 type Arg = string | number | Uint8Array;
 
 /** The broker's Lua scripts, as commands on a client: EVALSHA, loaded once (ioredis handles NOSCRIPT). */
 export interface ScriptCommands {
   taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): Promise<number>;
+  taskqEnqueueBatch(
+    queue: string,
+    messages: string,
+    channel: string,
+    ...pairs: Arg[]
+  ): Promise<number>;
   taskqFetch(
     queue: string,
     messages: string,
@@ -38,24 +44,16 @@ export interface ScriptCommands {
     messages: string,
     delayedId: string,
     newId: string,
-    data: Uint8Array,
+    data: string | Uint8Array,
     channel: string,
   ): Promise<number>;
   taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<[number, number]>;
 }
 
 export type ScriptClient = Redis & ScriptCommands;
-export type ScriptPipeline = ChainableCommander & {
-  taskqEnqueue(
-    queue: string,
-    messages: string,
-    channel: string,
-    ...pairs: Arg[]
-  ): ChainableCommander;
-};
-
 const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqEnqueue", "enqueue", 2],
+  ["taskqEnqueueBatch", "enqueue", 2],
   ["taskqFetch", "fetch", 4],
   ["taskqAck", "ack", 2],
   ["taskqNack", "nack", 4],

@@ -148,9 +148,16 @@ export abstract class Broker {
     if (list === undefined || list.length === 0) return;
     for (let i = 0; i < list.length; i++) {
       const m = list[i]!;
+      const fn = m[name] as HookFn;
       let r: unknown;
       try {
-        r = (m[name] as HookFn).call(m, this, ...args);
+        // Hooks take one to three arguments; calling without a spread keeps this hot path lean.
+        r =
+          args.length === 1
+            ? fn.call(m, this, args[0])
+            : args.length === 2
+              ? fn.call(m, this, args[0], args[1])
+              : fn.call(m, this, ...args);
       } catch (err) {
         this.hookFailed(m, name, err, propagate);
         continue;

@@ -4,6 +4,11 @@ import { DecodeError, EncodeError } from "./errors.js";
 export interface Encoder {
   encode(data: unknown): Uint8Array;
   decode(data: Uint8Array | string): unknown;
+  /**
+   * Encoders whose output is text may also give it as a string: brokers that send text
+   * (Redis) then skip a copy through a Buffer.
+   */
+  encodeText?(data: unknown): string;
 }
 
 function describe(value: unknown): string {
@@ -93,11 +98,15 @@ function escapeNonAscii(ch: string): string {
 /** Compact JSON, byte-compatible with Dramatiq's JSONEncoder. The default. */
 export class JSONEncoder implements Encoder {
   encode(data: unknown): Uint8Array {
+    return Buffer.from(this.encodeText(data), "latin1");
+  }
+
+  /** The same JSON as `encode`, as a string (pure ASCII). */
+  encodeText(data: unknown): string {
     assertJsonable(data);
-    let text = JSON.stringify(data);
+    const text = JSON.stringify(data);
     NON_ASCII.lastIndex = 0;
-    if (NON_ASCII.test(text)) text = text.replace(NON_ASCII, escapeNonAscii);
-    return Buffer.from(text, "latin1");
+    return NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeNonAscii) : text;
   }
 
   decode(data: Uint8Array | string): unknown {

@@ -107,6 +107,13 @@ export class Message<R = unknown> {
     return getEncoder().encode(this.asDict());
   }
 
+  /** The encoded message as text when the encoder produces text (JSON does), else bytes. */
+  encodeForText(): string | Uint8Array {
+    const encoder = getEncoder();
+    const dict = this.asDict();
+    return encoder.encodeText ? encoder.encodeText(dict) : encoder.encode(dict);
+  }
+
   asDict(): MessageData {
     return {
       queue_name: this.queueName,

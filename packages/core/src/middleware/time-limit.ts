@@ -4,9 +4,15 @@ import { TimeLimitExceeded } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { readOption } from "../options.js";
+import type { DeadlineHandle } from "./deadlines.js";
+import { Deadlines } from "./deadlines.js";
 import { Middleware } from "./middleware.js";
 
 const log = lazyLogger("taskq.middleware.TimeLimit");
+
+// The pending deadline rides on the message proxy: no map to update per message.
+const DEADLINE = Symbol("taskq.timeLimit.deadline");
+type Timed = MessageProxy & { [DEADLINE]?: DeadlineHandle<MessageProxy> };
 
 /**
  * Fails an actor that runs past its `timeLimit` (ms): its AbortSignal aborts with
@@ -15,7 +21,9 @@ const log = lazyLogger("taskq.middleware.TimeLimit");
  */
 export class TimeLimit extends Middleware {
   readonly timeLimit: number | null;
-  private readonly timers = new Map<MessageProxy, NodeJS.Timeout>();
+  private readonly deadlines = new Deadlines<MessageProxy>((message, ms) =>
+    this.expire(message, ms),
+  );
 
   constructor(options: { timeLimit?: number | null } = {}) {
     super();
@@ -30,19 +38,19 @@ export class TimeLimit extends Middleware {
     const own = readOption(message.options, broker.findActor(message.actorName), "timeLimit");
     const limit = own === undefined ? this.timeLimit : own;
     if (limit === null || !(limit > 0) || !Number.isFinite(limit)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(message);
-      const error = new TimeLimitExceeded(
-        `${message.actorName} exceeded its time limit of ${limit} ms`,
+    (message as Timed)[DEADLINE] = this.deadlines.add(limit, message);
+  }
+
+  private expire(message: MessageProxy, limit: number): void {
+    (message as Timed)[DEADLINE] = undefined;
+    const error = new TimeLimitExceeded(
+      `${message.actorName} exceeded its time limit of ${limit} ms`,
+    );
+    if (interruptMessage(message, error)) {
+      log.warn(
+        `Time limit of ${limit} ms exceeded for message ${message.messageId} (${message.actorName}); it is failed now and keeps its worker slot until the function returns.`,
       );
-      if (interruptMessage(message, error)) {
-        log.warn(
-          `Time limit of ${limit} ms exceeded for message ${message.messageId} (${message.actorName}); it is failed now and keeps its worker slot until the function returns.`,
-        );
-      }
-    }, limit);
-    timer.unref();
-    this.timers.set(message, timer);
+    }
   }
 
   override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
@@ -54,10 +62,10 @@ export class TimeLimit extends Middleware {
   }
 
   private clear(message: MessageProxy): void {
-    const timer = this.timers.get(message);
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      this.timers.delete(message);
+    const handle = (message as Timed)[DEADLINE];
+    if (handle !== undefined) {
+      this.deadlines.cancel(handle);
+      (message as Timed)[DEADLINE] = undefined;
     }
   }
 }
