@@ -21,7 +21,7 @@ function child(system, url, mode, count) {
     [system, url, mode, String(count), String(CONCURRENCY)],
     {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: ["--max-old-space-size=4096"],
+      execArgv: (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean),
     },
   );
   const waiters = [];
