@@ -261,15 +261,15 @@ export class RedisConsumer implements Consumer {
 
   async requeue(messages: readonly MessageProxy[]): Promise<void> {
     const ids = messages.map((m) => (m as RedisMessageProxy).redisId);
-    if (ids.length === 0) return;
     for (const id of ids) this.inflight.delete(id);
-    await this.host.client.taskqRequeue(
-      this.acksKey,
-      this.messagesKey,
-      this.queueKey,
-      this.channel,
-      ...ids,
-    );
+    await this.giveBack(ids);
+  }
+
+  /** Back to the front of the queue, if this broker still holds them. */
+  private async giveBack(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const { client } = this.host;
+    await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
   }
 
   /** A due delayed message was moved to its queue by the broker. */
@@ -290,7 +290,7 @@ export class RedisConsumer implements Consumer {
     log.warn(
       `Giving back ${lost.length} message(s) of ${this.queueName} whose fetch reply was lost with the connection.`,
     );
-    await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...lost);
+    await this.giveBack(lost);
   }
 
   /** Whether this consumer fetched `id` and has not sent its settlement yet. */
@@ -314,17 +314,9 @@ export class RedisConsumer implements Consumer {
     }
     try {
       await this.flush();
-      if (this.inflight.size > 0) {
-        const ids = [...this.inflight];
-        this.inflight.clear();
-        await this.host.client.taskqRequeue(
-          this.acksKey,
-          this.messagesKey,
-          this.queueKey,
-          this.channel,
-          ...ids,
-        );
-      }
+      const ids = [...this.inflight];
+      this.inflight.clear();
+      await this.giveBack(ids);
     } finally {
       this.host.released(this);
     }
