@@ -5,6 +5,7 @@ set -euo pipefail
 
 declare -A NEEDED=(
   [redis-server]=redis-server
+  [rabbitmq-server]=rabbitmq-server
 )
 
 missing=()

@@ -1,3 +1,5 @@
 export { findBinary, freePort } from "./process.js";
+export type { RabbitmqServer } from "./rabbitmq.js";
+export { startRabbitmq } from "./rabbitmq.js";
 export type { RedisServer, RedisServerOptions } from "./redis.js";
 export { startRedis } from "./redis.js";

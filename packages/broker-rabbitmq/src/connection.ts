@@ -1,0 +1,168 @@
+import { EventEmitter } from "node:events";
+import { ConnectionClosed, ConnectionFailed, type Logger } from "@taskq/core";
+import type { ChannelModel, Options } from "amqplib";
+import { connect } from "amqplib";
+
+export interface ConnectionOptions {
+  /** One URL, or several for failover (tried in turn). */
+  urls: string[];
+  /** How long an operation waits for a connection before failing, ms. */
+  connectionTimeout: number;
+  /** Passed to amqplib's connect (TLS, heartbeat, ...). */
+  socketOptions?: Record<string, unknown>;
+  log: Logger;
+}
+
+const MIN_DELAY = 100;
+const MAX_DELAY = 5000;
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * One AMQP connection, kept up: when it drops it reconnects with backoff, rotating through
+ * the URLs (amqplib's own recovery takes a single URL). Each connection has a generation
+ * number; channels belong to one and are recreated by their owners on `connect`.
+ *
+ * Events: `connect` (model, generation), `disconnect` (error).
+ */
+export class AmqpConnection extends EventEmitter {
+  private readonly options: ConnectionOptions;
+  private model: ChannelModel | undefined;
+  private waiters: { resolve: (m: ChannelModel) => void; reject: (e: Error) => void }[] = [];
+  private urlIndex = 0;
+  private attempt = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private connecting = false;
+  private everConnected = false;
+  private lastError: unknown;
+  private closed = false;
+  generation = 0;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.options = options;
+  }
+
+  /** The live connection, waiting up to `connectionTimeout` for one. */
+  get(): Promise<ChannelModel> {
+    if (this.model !== undefined) return Promise.resolve(this.model);
+    if (this.closed) return Promise.reject(new ConnectionClosed("The RabbitMQ broker is closed"));
+    this.start();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (m: ChannelModel) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(this.failure(`no connection within ${this.options.connectionTimeout} ms`));
+      }, this.options.connectionTimeout);
+      this.waiters.push(waiter);
+    });
+  }
+
+  get connected(): boolean {
+    return this.model !== undefined;
+  }
+
+  private failure(what: string): Error {
+    const where = this.options.urls.map(redact).join(", ");
+    const reason = this.lastError instanceof Error ? `: ${this.lastError.message}` : "";
+    const Kind = this.everConnected ? ConnectionClosed : ConnectionFailed;
+    return new Kind(`RabbitMQ at ${where}: ${what}${reason}`, { cause: this.lastError });
+  }
+
+  /** Connect now if not connected or connecting. */
+  start(): void {
+    if (this.model !== undefined || this.connecting || this.timer !== undefined || this.closed)
+      return;
+    void this.open();
+  }
+
+  private async open(): Promise<void> {
+    this.connecting = true;
+    const url = this.options.urls[this.urlIndex % this.options.urls.length]!;
+    let model: ChannelModel;
+    try {
+      model = await connect(url, this.options.socketOptions as Options.Connect);
+    } catch (err) {
+      this.connecting = false;
+      this.lastError = err;
+      this.urlIndex++;
+      this.schedule(err);
+      return;
+    }
+    this.connecting = false;
+    if (this.closed) {
+      await model.close().catch(() => {});
+      return;
+    }
+    this.model = model;
+    this.generation++;
+    if (this.attempt > 0 || this.everConnected) {
+      this.options.log.info(`Connected to RabbitMQ at ${redact(url)} again.`);
+    }
+    this.attempt = 0;
+    this.everConnected = true;
+    model.on("error", (err: Error) => {
+      this.lastError = err;
+    });
+    model.on("close", (err?: Error) => this.lost(model, err));
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w.resolve(model);
+    this.emit("connect", model, this.generation);
+  }
+
+  private lost(model: ChannelModel, err: unknown): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    if (this.closed) return;
+    this.lastError = err ?? new Error("connection closed");
+    this.options.log.error({ err }, "Lost the connection to RabbitMQ; reconnecting with backoff.");
+    this.emit("disconnect", this.lastError);
+    this.urlIndex++;
+    this.schedule(err);
+  }
+
+  private schedule(err: unknown): void {
+    if (this.closed) return;
+    const delay = Math.min(MIN_DELAY * 2 ** this.attempt, MAX_DELAY);
+    this.attempt++;
+    if (this.attempt === 1 || this.attempt % 10 === 0) {
+      this.options.log.warn(
+        { err },
+        `Could not connect to RabbitMQ (attempt ${this.attempt}); trying again in ${delay} ms.`,
+      );
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.open();
+    }, delay);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w.reject(new ConnectionClosed("The RabbitMQ broker is closed"));
+    const model = this.model;
+    this.model = undefined;
+    if (model !== undefined) await model.close().catch(() => {});
+  }
+}

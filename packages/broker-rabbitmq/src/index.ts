@@ -1,0 +1,3 @@
+export type { RabbitmqBrokerOptions } from "./rabbitmq-broker.js";
+export { RabbitmqBroker } from "./rabbitmq-broker.js";
+export { RabbitmqMessageProxy } from "./rabbitmq-consumer.js";

@@ -1,0 +1,171 @@
+import { randomUUID } from "node:crypto";
+import { ConnectionClosed, ConnectionError, type Logger } from "@taskq/core";
+import type { Message as AmqpMessage, ConfirmChannel } from "amqplib";
+import type { AmqpConnection } from "./connection.js";
+import type { Topology } from "./topology.js";
+
+export interface Publication {
+  queueName: string;
+  body: Buffer;
+  priority: number | undefined;
+}
+
+interface Pending {
+  publication: Publication;
+  attempts: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  /** Called once, when the first attempt has been written to the socket. */
+  written?: () => void;
+}
+
+export interface Published {
+  /** The message was written to the socket (not yet confirmed). */
+  written: Promise<void>;
+  /** RabbitMQ confirmed it (after retries, if any were needed). */
+  confirmed: Promise<void>;
+}
+
+const MAX_ATTEMPTS = 6;
+
+/**
+ * Publishes on a confirm channel: persistent, on the default exchange, `mandatory` so a
+ * message for a queue deleted behind our back comes back (and is sent again once the queue
+ * is declared again). A publication resolves when RabbitMQ confirms it; one that fails
+ * (channel or connection lost, nack, return) is sent again, at most MAX_ATTEMPTS times.
+ * Writes wait for `drain` when the socket is full.
+ */
+export class Publisher {
+  private readonly connection: AmqpConnection;
+  private readonly topology: Topology;
+  private readonly log: Logger;
+  private channel: Promise<ConfirmChannel> | undefined;
+  private drained: Promise<void> | undefined;
+  private readonly returned = new Set<string>();
+
+  constructor(connection: AmqpConnection, topology: Topology, log: Logger) {
+    this.connection = connection;
+    this.topology = topology;
+    this.log = log;
+    connection.on("disconnect", () => {
+      this.channel = undefined;
+      this.drained = undefined;
+    });
+  }
+
+  private open(): Promise<ConfirmChannel> {
+    this.channel ??= (async () => {
+      const model = await this.connection.get();
+      const ch = await model.createConfirmChannel();
+      ch.on("error", () => {});
+      ch.on("close", () => {
+        if (this.channel !== undefined) this.channel = undefined;
+        this.drained = undefined;
+      });
+      ch.on("return", (msg: AmqpMessage) => {
+        const id = msg.properties.messageId as string | undefined;
+        if (id !== undefined) this.returned.add(id);
+      });
+      ch.on("drain", () => {
+        this.drained = undefined;
+      });
+      return ch;
+    })().catch((err: unknown) => {
+      this.channel = undefined;
+      throw err;
+    });
+    return this.channel;
+  }
+
+  publish(publication: Publication): Published {
+    let written!: () => void;
+    let unwritten!: (err: unknown) => void;
+    const writtenPromise = new Promise<void>((resolve, reject) => {
+      written = resolve;
+      unwritten = reject;
+    });
+    const confirmed = new Promise<void>((resolve, reject) => {
+      this.attempt({ publication, attempts: 0, resolve, reject, written });
+    });
+    // A publication that fails for good before it was ever written fails the wait for the
+    // write too (after a write, rejecting changes nothing).
+    confirmed.catch(unwritten);
+    writtenPromise.catch(() => {});
+    return { written: writtenPromise, confirmed };
+  }
+
+  private attempt(pending: Pending): void {
+    pending.attempts++;
+    this.send(pending).catch((err: unknown) => this.retry(pending, err));
+  }
+
+  private retry(pending: Pending, err: unknown): void {
+    // No connection within connectionTimeout: waiting longer is the caller's decision.
+    if (err instanceof ConnectionError) {
+      pending.reject(err);
+      return;
+    }
+    if (pending.attempts >= MAX_ATTEMPTS) {
+      const reason = err instanceof Error ? err.message : String(err);
+      pending.reject(
+        new ConnectionClosed(
+          `Could not publish to ${pending.publication.queueName} after ${pending.attempts} attempts: ${reason}`,
+          { cause: err },
+        ),
+      );
+      return;
+    }
+    if (pending.attempts === 1) {
+      this.log.warn(
+        `Publishing to ${pending.publication.queueName} failed (${err instanceof Error ? err.message : String(err)}); retrying.`,
+      );
+    }
+    setTimeout(() => this.attempt(pending), Math.min(50 * 2 ** pending.attempts, 2000));
+  }
+
+  private async send(pending: Pending): Promise<void> {
+    const { queueName, body, priority } = pending.publication;
+    const ch = await this.open();
+    await this.topology.ensure(queueName, () => this.open());
+    if (this.drained !== undefined) await this.drained;
+    const id = randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      const written = ch.publish(
+        "",
+        queueName,
+        body,
+        { persistent: true, mandatory: true, priority, messageId: id },
+        (err: unknown) => {
+          if (err) {
+            reject(err instanceof Error ? err : new Error("message nacked by RabbitMQ"));
+          } else if (this.returned.delete(id)) {
+            // Confirmed but unroutable: the queue is gone. Declare it again, then resend.
+            this.topology.forget(queueName);
+            reject(new Error(`queue ${queueName} did not exist`));
+          } else {
+            resolve();
+          }
+        },
+      );
+      pending.written?.();
+      pending.written = undefined;
+      if (!written && this.drained === undefined) {
+        this.drained = new Promise((r) => ch.once("drain", () => r()));
+      }
+    });
+    pending.resolve();
+  }
+
+  async close(): Promise<void> {
+    const channel = this.channel;
+    this.channel = undefined;
+    if (channel === undefined) return;
+    try {
+      const ch = await channel;
+      await ch.waitForConfirms().catch(() => {});
+      await ch.close();
+    } catch {
+      // Already gone with the connection.
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import { dqName, qName, xqName } from "@taskq/core";
+import type { Channel } from "amqplib";
+
+/** What Dramatiq declares, byte for byte: pika sends integers as signed 32-bit ("int"). */
+export function queueArguments(
+  queueName: string,
+  maxPriority: number | undefined,
+): Record<string, unknown> {
+  const args: Record<string, unknown> = {
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": xqName(queueName),
+  };
+  if (maxPriority !== undefined) args["x-max-priority"] = { "!": "int", value: maxPriority };
+  return args;
+}
+
+export function deadLetterArguments(deadMessageTtl: number): Record<string, unknown> {
+  // A static TTL: RabbitMQ expires messages from the head, in order.
+  return { "x-message-ttl": { "!": "int", value: deadMessageTtl } };
+}
+
+/**
+ * Declares a queue's three durable queues (q, q.DQ, q.XQ) once per connection, on demand.
+ * Forgetting a queue makes the next use declare it again (after RabbitMQ lost it).
+ */
+export class Topology {
+  private declared = new Map<string, Promise<void>>();
+  private readonly maxPriority: number | undefined;
+  private readonly deadMessageTtl: number;
+
+  constructor(maxPriority: number | undefined, deadMessageTtl: number) {
+    this.maxPriority = maxPriority;
+    this.deadMessageTtl = deadMessageTtl;
+  }
+
+  /** A new connection: everything must be asserted again. */
+  reset(): void {
+    this.declared.clear();
+  }
+
+  forget(queueName: string): void {
+    this.declared.delete(qName(queueName));
+  }
+
+  ensure(queueName: string, channel: () => Promise<Channel>): Promise<void> {
+    const q = qName(queueName);
+    let pending = this.declared.get(q);
+    if (pending === undefined) {
+      pending = this.declare(q, channel);
+      this.declared.set(q, pending);
+      pending.catch(() => this.declared.delete(q));
+    }
+    return pending;
+  }
+
+  private async declare(q: string, channel: () => Promise<Channel>): Promise<void> {
+    const ch = await channel();
+    const args = queueArguments(q, this.maxPriority);
+    await ch.assertQueue(q, { durable: true, arguments: args });
+    await ch.assertQueue(dqName(q), {
+      durable: true,
+      arguments: queueArguments(dqName(q), this.maxPriority),
+    });
+    await ch.assertQueue(xqName(q), {
+      durable: true,
+      arguments: deadLetterArguments(this.deadMessageTtl),
+    });
+  }
+}

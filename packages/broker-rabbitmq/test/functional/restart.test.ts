@@ -1,0 +1,71 @@
+import { actor, Worker } from "@taskq/core";
+import type { RabbitmqServer } from "@taskq/test-servers";
+import { startRabbitmq } from "@taskq/test-servers";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { RabbitmqBroker } from "../../src/index.js";
+import { captureLogs, eventually, uniqueQueue } from "../helpers.js";
+
+// A node of its own: this test stops and starts it.
+let server: RabbitmqServer;
+let logs: ReturnType<typeof captureLogs>;
+
+beforeAll(async () => {
+  logs = captureLogs();
+  server = await startRabbitmq();
+}, 90_000);
+
+afterAll(async () => {
+  await server.destroy();
+});
+
+test("RabbitMQ stopped and started mid-run: every confirmed message is processed at least once", {
+  timeout: 120_000,
+}, async () => {
+  const queue = uniqueQueue("restart");
+  const options = { url: server.url, confirmDelivery: true, connectionTimeout: 30_000 };
+  const producer = new RabbitmqBroker(options);
+  const consumerSide = new RabbitmqBroker(options);
+  const processed = new Set<number>();
+  const job = actor((n: number) => void processed.add(n), {
+    broker: producer,
+    actorName: "job",
+    queueName: queue,
+  });
+  actor((n: number) => void processed.add(n), {
+    broker: consumerSide,
+    actorName: "job",
+    queueName: queue,
+  });
+  const worker = new Worker(consumerSide, { concurrency: 8, workerTimeout: 200 });
+  await worker.start();
+
+  const confirmed: number[] = [];
+  let restarted: Promise<void> | undefined;
+  for (let i = 0; i < 400; i++) {
+    if (i === 150) {
+      await server.stop();
+      restarted = new Promise((resolve, reject) => {
+        setTimeout(() => server.restart().then(resolve, reject), 1000);
+      });
+    }
+    try {
+      await job.send(i);
+      confirmed.push(i);
+    } catch {
+      // Not confirmed: the caller knows this one may not have been taken.
+    }
+  }
+  await restarted;
+  await eventually(
+    () => confirmed.every((n) => processed.has(n)),
+    60_000,
+    "every confirmed message processed",
+  );
+  expect(confirmed.length).toBeGreaterThan(300);
+  expect(logs.some((l) => l.msg.includes("Connected to RabbitMQ") && l.msg.includes("again"))).toBe(
+    true,
+  );
+  await worker.stop({ timeout: 10_000 });
+  await producer.close();
+  await consumerSide.close();
+});

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { findBinary, freePort, waitForPort } from "./process.js";
+
+export interface RabbitmqServer {
+  readonly host: string;
+  readonly port: number;
+  /** `amqp://guest:guest@127.0.0.1:<port>` */
+  readonly url: string;
+  /** Stop gracefully; the data directory stays until `destroy`. */
+  stop(): Promise<void>;
+  /** Start again on the same ports and data (durable queues and persistent messages survive). */
+  restart(): Promise<void>;
+  /** Stop and remove the data directory. */
+  destroy(): Promise<void>;
+}
+
+const HINT = "install Debian's rabbitmq-server package (scripts/ensure-servers.sh does it)";
+
+/**
+ * Start a private RabbitMQ node: its own node name, AMQP, distribution and epmd ports, data
+ * and log directories, and no plugins. Ready once it answers the AMQP handshake.
+ */
+export async function startRabbitmq(): Promise<RabbitmqServer> {
+  // The Debian wrapper in /usr/sbin switches to the rabbitmq user; the real script does not.
+  const binary = findBinary("rabbitmq-server", HINT).replace(
+    /^\/usr\/sbin\//,
+    "/usr/lib/rabbitmq/bin/",
+  );
+  const dir = mkdtempSync(join(tmpdir(), "taskq-rabbitmq-"));
+  writeFileSync(join(dir, "enabled_plugins"), "[].\n");
+  const [port, distPort, epmdPort] = [await freePort(), await freePort(), await freePort()];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    HOME: dir,
+    RABBITMQ_NODENAME: `taskq${port}@localhost`,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    ERL_EPMD_PORT: String(epmdPort),
+    RABBITMQ_MNESIA_BASE: join(dir, "mnesia"),
+    RABBITMQ_LOG_BASE: join(dir, "log"),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, "enabled_plugins"),
+    RABBITMQ_PID_FILE: join(dir, "pid"),
+    RABBITMQ_CONFIG_FILE: join(dir, "rabbitmq"),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(dir, "advanced.config"),
+    RABBITMQ_CONF_ENV_FILE: join(dir, "rabbitmq-env.conf"),
+  };
+  let child: ChildProcess | undefined;
+  let output = "";
+  const launch = async () => {
+    output = "";
+    const spawned = spawn(binary, [], {
+      env,
+      cwd: dir,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = spawned;
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-8000);
+    };
+    spawned.stdout?.on("data", keep);
+    spawned.stderr?.on("data", keep);
+    try {
+      await waitForPort(port, 60_000, spawned, amqpHandshake);
+    } catch (err) {
+      throw new Error(`rabbitmq-server did not start: ${(err as Error).message}\n${output}`);
+    }
+  };
+  const halt = async () => {
+    const proc = child;
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
+    // The script and the Erlang VM share a process group: signal both.
+    try {
+      process.kill(-proc.pid!, "SIGTERM");
+    } catch {}
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-proc.pid!, "SIGKILL");
+      } catch {}
+    }, 20_000);
+    await exited;
+    clearTimeout(killer);
+    spawnSync("epmd", ["-kill"], { env, stdio: "ignore" });
+  };
+  await launch();
+  return {
+    host: "127.0.0.1",
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    stop: halt,
+    restart: launch,
+    async destroy() {
+      await halt();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The server answers the AMQP 0-9-1 protocol header with a method frame (type 1). */
+function amqpHandshake(socket: Socket): Promise<boolean> {
+  return new Promise((resolve) => {
+    socket.once("data", (data) => resolve(data[0] === 1));
+    socket.write(Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]));
+  });
+}
