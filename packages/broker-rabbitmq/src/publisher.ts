@@ -40,6 +40,10 @@ export class Publisher {
   private readonly topology: Topology;
   private readonly log: Logger;
   private channel: Promise<ConfirmChannel> | undefined;
+  /** The open channel, once there is one: lets a publish go out without waiting. */
+  private live: ConfirmChannel | undefined;
+  private readonly idPrefix = randomUUID();
+  private seq = 0;
   private drained: Promise<void> | undefined;
   private readonly returned = new Set<string>();
 
@@ -49,6 +53,7 @@ export class Publisher {
     this.log = log;
     connection.on("disconnect", () => {
       this.channel = undefined;
+      this.live = undefined;
       this.drained = undefined;
     });
   }
@@ -59,7 +64,8 @@ export class Publisher {
       const ch = await model.createConfirmChannel();
       ch.on("error", () => {});
       ch.on("close", () => {
-        if (this.channel !== undefined) this.channel = undefined;
+        this.channel = undefined;
+        if (this.live === ch) this.live = undefined;
         this.drained = undefined;
       });
       ch.on("return", (msg: AmqpMessage) => {
@@ -69,6 +75,7 @@ export class Publisher {
       ch.on("drain", () => {
         this.drained = undefined;
       });
+      this.live = ch;
       return ch;
     })().catch((err: unknown) => {
       this.channel = undefined;
@@ -96,7 +103,27 @@ export class Publisher {
 
   private attempt(pending: Pending): void {
     pending.attempts++;
-    this.send(pending).catch((err: unknown) => this.retry(pending, err));
+    // The usual case needs no wait at all: channel open, queue declared, socket not full.
+    const ch = this.live;
+    if (
+      ch !== undefined &&
+      this.drained === undefined &&
+      this.topology.isDeclared(pending.publication.queueName)
+    ) {
+      this.write(ch, pending);
+      return;
+    }
+    this.prepare(pending).then(
+      (ready) => this.write(ready, pending),
+      (err: unknown) => this.retry(pending, err),
+    );
+  }
+
+  private async prepare(pending: Pending): Promise<ConfirmChannel> {
+    const ch = await this.open();
+    await this.topology.ensure(pending.publication.queueName, () => this.open());
+    if (this.drained !== undefined) await this.drained;
+    return ch;
   }
 
   private retry(pending: Pending, err: unknown): void {
@@ -123,37 +150,41 @@ export class Publisher {
     setTimeout(() => this.attempt(pending), Math.min(50 * 2 ** pending.attempts, 2000));
   }
 
-  private async send(pending: Pending): Promise<void> {
+  private write(ch: ConfirmChannel, pending: Pending): void {
     const { queueName, body, priority } = pending.publication;
-    const ch = await this.open();
-    await this.topology.ensure(queueName, () => this.open());
-    if (this.drained !== undefined) await this.drained;
-    const id = randomUUID();
-    await new Promise<void>((resolve, reject) => {
-      const written = ch.publish(
+    const id = `${this.idPrefix}.${this.seq++}`;
+    let written: boolean;
+    try {
+      written = ch.publish(
         "",
         queueName,
         body,
         { persistent: true, mandatory: true, priority, messageId: id },
         (err: unknown) => {
           if (err) {
-            reject(err instanceof Error ? err : new Error("message nacked by RabbitMQ"));
+            this.retry(
+              pending,
+              err instanceof Error ? err : new Error("message nacked by RabbitMQ"),
+            );
           } else if (this.returned.delete(id)) {
             // Confirmed but unroutable: the queue is gone. Declare it again, then resend.
             this.topology.forget(queueName);
-            reject(new Error(`queue ${queueName} did not exist`));
+            this.retry(pending, new Error(`queue ${queueName} did not exist`));
           } else {
-            resolve();
+            pending.resolve();
           }
         },
       );
-      pending.written?.();
-      pending.written = undefined;
-      if (!written && this.drained === undefined) {
-        this.drained = new Promise((r) => ch.once("drain", () => r()));
-      }
-    });
-    pending.resolve();
+    } catch (err) {
+      // The channel closed under us: amqplib throws rather than calling back.
+      this.retry(pending, err);
+      return;
+    }
+    pending.written?.();
+    pending.written = undefined;
+    if (!written && this.drained === undefined) {
+      this.drained = new Promise((r) => ch.once("drain", () => r()));
+    }
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,13 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
 }
 
 const JOIN_INTERVAL = 50;
+
+/** The encoder's bytes as a Buffer, without a copy when they already are one. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 /** Consecutive empty readings before join trusts them (counts exclude in-flight moves). */
 const JOIN_SUCCESSES = 3;
 
@@ -114,7 +121,7 @@ export class RabbitmqBroker extends Broker {
     const priority = message.options.broker_priority;
     return this.publisher.publish({
       queueName: message.queueName,
-      body: Buffer.from(message.encode()),
+      body: asBuffer(message.encode()),
       priority: typeof priority === "number" ? priority : undefined,
     });
   }

@@ -1,6 +1,7 @@
 import type { Consumer, FetchOptions, Logger } from "@taskq/core";
 import { Message, MessageProxy } from "@taskq/core";
 import type { Channel, ConsumeMessage } from "amqplib";
+import { AckBatcher } from "./ack-batcher.js";
 import type { AmqpConnection } from "./connection.js";
 import type { Topology } from "./topology.js";
 
@@ -33,6 +34,7 @@ export class RabbitmqConsumer implements Consumer {
   private readonly log: Logger;
   private readonly prefetch: number;
   private channel: Channel | undefined;
+  private acks: AckBatcher | undefined;
   private buffer: RabbitmqMessageProxy[] = [];
   private waiter: (() => void) | undefined;
   private readonly held = new Set<RabbitmqMessageProxy>();
@@ -99,12 +101,13 @@ export class RabbitmqConsumer implements Consumer {
       await ch.close().catch(() => {});
       return;
     }
-    this.channel = ch;
+    this.batcherFor(ch);
   }
 
   private channelGone(ch: Channel): void {
     if (this.channel !== ch) return;
     this.channel = undefined;
+    this.acks = undefined;
     // RabbitMQ requeues what this channel held; forget our copies.
     this.buffer = this.buffer.filter((p) => p.channel !== ch);
     for (const p of this.held) if (p.channel === ch) this.held.delete(p);
@@ -120,11 +123,16 @@ export class RabbitmqConsumer implements Consumer {
       this.topology.forget(this.queueName);
       if (this.channel === ch) {
         this.channel = undefined;
+        this.acks = undefined;
         ch.close().catch(() => {});
       }
       this.later();
       return;
     }
+    // Unacked deliveries of an abandoned channel go back to the queue when it closes.
+    if (this.closed || (this.channel !== undefined && this.channel !== ch)) return;
+    const acks = this.batcherFor(ch);
+    acks.delivered(delivery.fields.deliveryTag);
     let message: Message;
     try {
       message = Message.decode(delivery.content);
@@ -134,6 +142,7 @@ export class RabbitmqConsumer implements Consumer {
         `Undecodable message on ${this.queueName}; moving it to the dead letters.`,
       );
       ch.nack(delivery, false, false);
+      acks.settledAlone(delivery.fields.deliveryTag);
       return;
     }
     this.buffer.push(new RabbitmqMessageProxy(message, delivery, ch));
@@ -164,29 +173,47 @@ export class RabbitmqConsumer implements Consumer {
     return out;
   }
 
+  /** Deliveries can arrive before `consume` resolves: the batcher follows the channel. */
+  private batcherFor(ch: Channel): AckBatcher {
+    if (this.channel === undefined) this.channel = ch;
+    if (this.acks === undefined || this.channel !== ch) this.acks = new AckBatcher(ch);
+    return this.acks;
+  }
+
   /** Settle on the delivery's own channel, if it is still the live one. */
-  private settle(message: MessageProxy, action: (ch: Channel, d: ConsumeMessage) => void): void {
+  private settle(
+    message: MessageProxy,
+    action: (acks: AckBatcher, ch: Channel, d: ConsumeMessage) => void,
+  ): void {
     const proxy = message as RabbitmqMessageProxy;
     if (!this.held.delete(proxy)) return;
-    if (proxy.channel !== this.channel) {
+    if (proxy.channel !== this.channel || this.acks === undefined) {
       this.log.debug(
         `Message ${proxy.messageId} came on a channel since closed; RabbitMQ has requeued it.`,
       );
       return;
     }
-    action(proxy.channel, proxy.delivery);
+    action(this.acks, proxy.channel, proxy.delivery);
   }
 
   ack(message: MessageProxy): void {
-    this.settle(message, (ch, d) => ch.ack(d));
+    this.settle(message, (acks, _ch, d) => acks.ack(d.fields.deliveryTag));
   }
 
   nack(message: MessageProxy): void {
-    this.settle(message, (ch, d) => ch.nack(d, false, false));
+    this.settle(message, (acks, ch, d) => {
+      ch.nack(d, false, false);
+      acks.settledAlone(d.fields.deliveryTag);
+    });
   }
 
   async requeue(messages: readonly MessageProxy[]): Promise<void> {
-    for (const m of messages) this.settle(m, (ch, d) => ch.nack(d, false, true));
+    for (const m of messages) {
+      this.settle(m, (acks, ch, d) => {
+        ch.nack(d, false, true);
+        acks.settledAlone(d.fields.deliveryTag);
+      });
+    }
   }
 
   async close(): Promise<void> {
@@ -199,7 +226,10 @@ export class RabbitmqConsumer implements Consumer {
     this.waiter = undefined;
     waiter?.();
     const ch = this.channel;
+    // Acks waiting for the next turn go out before the channel closes.
+    this.acks?.flush();
     this.channel = undefined;
+    this.acks = undefined;
     this.buffer = [];
     this.held.clear();
     // Closing the channel hands back every unacked delivery, in order.

@@ -25,6 +25,7 @@ export function deadLetterArguments(deadMessageTtl: number): Record<string, unkn
  */
 export class Topology {
   private declared = new Map<string, Promise<void>>();
+  private readonly ready = new Set<string>();
   private readonly maxPriority: number | undefined;
   private readonly deadMessageTtl: number;
 
@@ -36,9 +37,16 @@ export class Topology {
   /** A new connection: everything must be asserted again. */
   reset(): void {
     this.declared.clear();
+    this.ready.clear();
+  }
+
+  /** Whether the queue is known to be declared on this connection (no wait needed). */
+  isDeclared(queueName: string): boolean {
+    return this.ready.has(qName(queueName));
   }
 
   forget(queueName: string): void {
+    this.ready.delete(qName(queueName));
     this.declared.delete(qName(queueName));
   }
 
@@ -48,7 +56,12 @@ export class Topology {
     if (pending === undefined) {
       pending = this.declare(q, channel);
       this.declared.set(q, pending);
-      pending.catch(() => this.declared.delete(q));
+      pending.then(
+        () => {
+          if (this.declared.get(q) === pending) this.ready.add(q);
+        },
+        () => this.declared.delete(q),
+      );
     }
     return pending;
   }

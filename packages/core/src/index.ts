@@ -90,5 +90,7 @@ export type { ResultsOptions } from "./results/results.js";
 export { Results } from "./results/results.js";
 export { StubResultBackend } from "./results/stub-result-backend.js";
 export type { GetResultOptions, ResultReader } from "./results/types.js";
+/** An O(1) queue, for broker implementations. */
+export { Fifo } from "./worker/fifo.js";
 export type { StopOptions, WorkerOptions } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";
