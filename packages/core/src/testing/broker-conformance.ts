@@ -6,7 +6,10 @@ import { QueueJoinTimeout } from "../errors.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { Worker } from "../worker/worker.js";
-import { eventually, gate, sleep } from "./wait.js";
+import { gate, sleep, waitUntil } from "./wait.js";
+
+const eventually = (check: () => boolean | Promise<boolean>, what: string) =>
+  waitUntil(check, { what });
 
 export type MakeBroker = () => Broker | Promise<Broker>;
 

@@ -6,6 +6,8 @@
  */
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
+export type { CapturedLog } from "./logs.js";
+export { captureLogs } from "./logs.js";
 export type {
   MakeRateLimiterBackend,
   RateLimiterBackendConformanceOptions,
@@ -16,3 +18,4 @@ export type {
   ResultBackendConformanceOptions,
 } from "./result-backend-conformance.js";
 export { resultBackendConformance } from "./result-backend-conformance.js";
+export { gate, sleep, waitUntil } from "./wait.js";

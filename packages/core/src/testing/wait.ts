@@ -2,12 +2,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Poll until `check` holds; throw naming `what` after `timeout` ms. */
-export async function eventually(
+/** Poll until `check` holds; throw naming `what` after `timeout` ms (default 10 s). */
+export async function waitUntil(
   check: () => boolean | Promise<boolean>,
-  what: string,
-  timeout = 10_000,
+  options: { timeout?: number; what?: string } = {},
 ): Promise<void> {
+  const { timeout = 10_000, what = "the condition" } = options;
   const deadline = Date.now() + timeout;
   while (!(await check())) {
     if (Date.now() > deadline)
@@ -16,9 +16,10 @@ export async function eventually(
   }
 }
 
-export function gate(): { promise: Promise<void>; open: () => void } {
-  let open!: () => void;
-  const promise = new Promise<void>((r) => {
+/** A promise with its resolve exposed: lets a test hold an actor until it says so. */
+export function gate<T = void>(): { promise: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
     open = r;
   });
   return { promise, open };
