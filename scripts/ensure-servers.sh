@@ -6,6 +6,7 @@ set -euo pipefail
 declare -A NEEDED=(
   [redis-server]=redis-server
   [rabbitmq-server]=rabbitmq-server
+  [memcached]=memcached
 )
 
 missing=()

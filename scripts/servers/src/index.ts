@@ -1,3 +1,5 @@
+export type { MemcachedServer } from "./memcached.js";
+export { startMemcached } from "./memcached.js";
 export { findBinary, freePort } from "./process.js";
 export type { RabbitmqServer } from "./rabbitmq.js";
 export { startRabbitmq } from "./rabbitmq.js";
