@@ -2,6 +2,7 @@ import type {
   BrokerOptions,
   ConsumeOptions,
   Consumer,
+  DeadLetterInfo,
   JoinOptions,
   Message,
   MessageProxy,
@@ -12,6 +13,7 @@ import {
   dqName,
   getCurrentMessage,
   lazyLogger,
+  Message as MessageClass,
   QueueJoinTimeout,
   qName,
   xqName,
@@ -223,6 +225,70 @@ export class RabbitmqBroker extends Broker {
       }
       await new Promise((r) => setTimeout(r, JOIN_INTERVAL));
     }
+  }
+
+  override async ping(): Promise<void> {
+    await this.connection.get();
+  }
+
+  /** Reads up to `limit` dead letters and puts them back where they were (unacked, then released). */
+  override async getDeadLetters(
+    queueName: string,
+    options: { limit?: number } = {},
+  ): Promise<DeadLetterInfo[]> {
+    const q = qName(queueName);
+    await this.topology.ensure(q, () => this.admin());
+    const ch = await (await this.connection.get()).createChannel();
+    const out: DeadLetterInfo[] = [];
+    try {
+      while (out.length < (options.limit ?? Number.POSITIVE_INFINITY)) {
+        const got = await ch.get(xqName(q), { noAck: false });
+        if (got === false) break;
+        const text = got.content.toString("utf8");
+        let message: Message | null = null;
+        try {
+          message = MessageClass.decode(got.content);
+        } catch {
+          // Shown raw: it died because it does not decode.
+        }
+        out.push({ id: String(got.fields.deliveryTag), message, data: text });
+      }
+    } finally {
+      // Closing without acking hands them all back, in their order.
+      await ch.close().catch(() => {});
+    }
+    return out;
+  }
+
+  /** Moves each dead letter back to its queue: confirmed there before it leaves `<q>.XQ`. */
+  override async requeueDeadLetters(queueName: string): Promise<number> {
+    const q = qName(queueName);
+    await this.topology.ensure(q, () => this.admin());
+    const ch = await (await this.connection.get()).createChannel();
+    let moved = 0;
+    try {
+      for (;;) {
+        const got = await ch.get(xqName(q), { noAck: false });
+        if (got === false) break;
+        await this.publisher.publish({
+          queueName: q,
+          body: got.content,
+          priority: got.properties.priority,
+        }).confirmed;
+        ch.ack(got);
+        moved++;
+      }
+    } finally {
+      await ch.close().catch(() => {});
+    }
+    return moved;
+  }
+
+  override async purgeDeadLetters(queueName: string): Promise<number> {
+    const q = qName(queueName);
+    await this.topology.ensure(q, () => this.admin());
+    const ch = await this.admin();
+    return (await ch.purgeQueue(xqName(q))).messageCount;
   }
 
   async flush(queueName: string): Promise<void> {

@@ -3,6 +3,7 @@ import type {
   BrokerOptions,
   ConsumeOptions,
   Consumer,
+  DeadLetterInfo,
   JoinOptions,
   Message,
   MessageProxy,
@@ -14,6 +15,7 @@ import {
   ConnectionFailed,
   dqName,
   lazyLogger,
+  Message as MessageClass,
   QueueJoinTimeout,
   qName,
 } from "@taskq/core";
@@ -382,15 +384,78 @@ export class RedisBroker extends Broker implements ConsumerHost {
   async getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts> {
     const q = qName(queueName);
     const k = this.keys;
-    const replies = (await this.client
-      .pipeline()
-      .llen(k.queue(q))
-      .llen(k.queue(dqName(q)))
-      .zcard(k.dead(q))
-      .exec()) as [Error | null, number][];
+    let replies: [Error | null, number][];
+    try {
+      replies = (await this.client
+        .pipeline()
+        .llen(k.queue(q))
+        .llen(k.queue(dqName(q)))
+        .zcard(k.dead(q))
+        .hlen(k.messages(q))
+        .exec()) as [Error | null, number][];
+    } catch (err) {
+      throw this.connectionError(err, `count the messages of ${q}`);
+    }
     const failed = replies.find(([err]) => err !== null)?.[0];
     if (failed) throw this.connectionError(failed, `count the messages of ${q}`);
-    return { ready: replies[0]![1], delayed: replies[1]![1], dead: replies[2]![1] };
+    const [ready, delayed, dead, stored] = replies.map(([, n]) => n) as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    // A message stays in the hash until acked: stored but not waiting means some worker has it.
+    return { ready, delayed, dead, inProgress: Math.max(0, stored - ready) };
+  }
+
+  override async ping(): Promise<void> {
+    try {
+      await this.client.ping();
+    } catch (err) {
+      throw this.connectionError(err, "connect");
+    }
+  }
+
+  override async getDeadLetters(
+    queueName: string,
+    options: { limit?: number } = {},
+  ): Promise<DeadLetterInfo[]> {
+    const q = qName(queueName);
+    const ids = await this.client.zrange(this.keys.dead(q), "0", String((options.limit ?? 0) - 1));
+    if (ids.length === 0) return [];
+    const data = await this.client.hmget(this.keys.deadMessages(q), ...ids);
+    return ids.map((id, i) => {
+      const text = data[i] ?? "";
+      let message: Message | null = null;
+      try {
+        message = MessageClass.decode(text);
+      } catch {
+        // Shown raw: it died because it does not decode.
+      }
+      return { id, message, data: text };
+    });
+  }
+
+  override requeueDeadLetters(queueName: string): Promise<number> {
+    const q = qName(queueName);
+    const k = this.keys;
+    return this.client.taskqRequeueDead(
+      k.dead(q),
+      k.deadMessages(q),
+      k.queue(q),
+      k.messages(q),
+      k.wake(q),
+    );
+  }
+
+  override async purgeDeadLetters(queueName: string): Promise<number> {
+    const q = qName(queueName);
+    const [[, count]] = (await this.client
+      .multi()
+      .zcard(this.keys.dead(q))
+      .del(this.keys.dead(q), this.keys.deadMessages(q))
+      .exec()) as [[null, number]];
+    return count;
   }
 
   /**

@@ -48,6 +48,13 @@ export interface ScriptCommands {
     channel: string,
   ): Promise<number>;
   taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<[number, number]>;
+  taskqRequeueDead(
+    dead: string,
+    deadMessages: string,
+    queue: string,
+    messages: string,
+    channel: string,
+  ): Promise<number>;
 }
 
 export type ScriptClient = Redis & ScriptCommands;
@@ -60,6 +67,7 @@ const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqRequeue", "requeue", 3],
   ["taskqPromote", "promote", 4],
   ["taskqMaintenance", "maintenance", 1],
+  ["taskqRequeueDead", "requeue-dead", 4],
 ];
 
 let sources: Map<string, string> | undefined;

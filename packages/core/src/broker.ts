@@ -1,6 +1,6 @@
 import type { Actor } from "./actor.js";
 import type { ConsumeOptions, Consumer } from "./consumer.js";
-import { ActorNotFound, MiddlewareError, QueueNotFound } from "./errors.js";
+import { ActorNotFound, BrokerError, MiddlewareError, QueueNotFound } from "./errors.js";
 import { lazyLogger } from "./logger.js";
 import type { Message } from "./message.js";
 import type { MessageProxy } from "./message-proxy.js";
@@ -33,6 +33,18 @@ export interface QueueMessageCounts {
   delayed: number;
   /** In the dead-letter queue. */
   dead: number;
+  /** Fetched by workers and not yet settled, where the broker can tell (Redis can, RabbitMQ cannot). */
+  inProgress?: number;
+}
+
+/** A dead-lettered message, as an operator sees it. */
+export interface DeadLetterInfo {
+  /** The broker's own id for it. */
+  id: string;
+  /** The decoded message; null when its bytes do not decode. */
+  message: Message | null;
+  /** The raw text, for what does not decode. */
+  data: string;
 }
 
 /** Names the actor options every broker accepts, whatever its middleware. */
@@ -405,6 +417,30 @@ export abstract class Broker {
   }
 
   abstract getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts>;
+
+  /**
+   * Resolve once the broker's server answers; a ConnectionFailed naming it otherwise. Lets a
+   * worker fail fast at boot instead of at its first fetch.
+   */
+  async ping(): Promise<void> {}
+
+  /** The dead letters of a queue, oldest first (operators' tools). */
+  async getDeadLetters(
+    _queueName: string,
+    _options: { limit?: number } = {},
+  ): Promise<DeadLetterInfo[]> {
+    throw new BrokerError(`${this.constructor.name} cannot list dead letters`);
+  }
+
+  /** Put a queue's dead letters back on the queue; resolves to how many. */
+  async requeueDeadLetters(_queueName: string): Promise<number> {
+    throw new BrokerError(`${this.constructor.name} cannot requeue dead letters`);
+  }
+
+  /** Delete a queue's dead letters; resolves to how many. */
+  async purgeDeadLetters(_queueName: string): Promise<number> {
+    throw new BrokerError(`${this.constructor.name} cannot purge dead letters`);
+  }
 
   /** Release connections and timers. */
   async close(): Promise<void> {}

@@ -10,7 +10,13 @@ export type {
 export { Actor, actor } from "./actor.js";
 export type { BackoffParams } from "./backoff.js";
 export { computeBackoff } from "./backoff.js";
-export type { BrokerOptions, EnqueueOptions, JoinOptions, QueueMessageCounts } from "./broker.js";
+export type {
+  BrokerOptions,
+  DeadLetterInfo,
+  EnqueueOptions,
+  JoinOptions,
+  QueueMessageCounts,
+} from "./broker.js";
 export { Broker } from "./broker.js";
 export { LocalBroker } from "./brokers/local-broker.js";
 export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";

@@ -1,4 +1,4 @@
-import type { BrokerOptions, JoinOptions, QueueMessageCounts } from "../broker.js";
+import type { BrokerOptions, DeadLetterInfo, JoinOptions, QueueMessageCounts } from "../broker.js";
 import { Broker } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
@@ -180,6 +180,47 @@ export class StubBroker extends Broker {
       delayed: this.queue(dqName(base)).items.size,
       dead: this.dead.filter((d) => qName(d.queueName) === base).length,
     };
+  }
+
+  override async getDeadLetters(
+    queueName: string,
+    options: { limit?: number } = {},
+  ): Promise<DeadLetterInfo[]> {
+    const base = qName(queueName);
+    return this.dead
+      .filter((d) => qName(d.queueName) === base)
+      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
+      .map((d, i) => ({
+        id: String(i),
+        message: d.message,
+        data: Buffer.from(d.data).toString("utf8"),
+      }));
+  }
+
+  override async requeueDeadLetters(queueName: string): Promise<number> {
+    const base = qName(queueName);
+    const q = this.queue(base);
+    let moved = 0;
+    for (let i = 0; i < this.dead.length; ) {
+      const letter = this.dead[i]!;
+      if (qName(letter.queueName) !== base || letter.message === null) {
+        i++;
+        continue;
+      }
+      this.dead.splice(i, 1);
+      q.unfinished++;
+      q.push(letter.message.copy({ queueName: base }).encode());
+      moved++;
+    }
+    return moved;
+  }
+
+  override async purgeDeadLetters(queueName: string): Promise<number> {
+    const base = qName(queueName);
+    const before = this.dead.length;
+    for (let i = this.dead.length - 1; i >= 0; i--)
+      if (qName(this.dead[i]!.queueName) === base) this.dead.splice(i, 1);
+    return before - this.dead.length;
   }
 
   /** Messages waiting on a queue (not yet fetched). */

@@ -29,6 +29,12 @@ export interface BrokerConformanceOptions {
 
 const QUEUE = "conformance";
 
+/** The counts every broker reports (some add more, such as inProgress). */
+async function counts(broker: Broker): Promise<{ ready: number; delayed: number; dead: number }> {
+  const { ready, delayed, dead } = await broker.getQueueMessageCounts(QUEUE);
+  return { ready, delayed, dead };
+}
+
 /**
  * The behaviours every broker must have, checked through the public Broker, Consumer and
  * Worker APIs. `makeBroker` must return a fresh broker whose queues start empty (for a
@@ -115,7 +121,7 @@ export function brokerConformance(
       }
       for (const p of got) await consumer.ack(p);
       expect(await consumer.fetch(10, { timeout: 200 })).toEqual([]);
-      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
+      expect(await counts(broker)).toEqual({ ready: 0, delayed: 0, dead: 0 });
     });
 
     test("a worker processes every message sent, including a batch from enqueueMany", {
@@ -183,7 +189,7 @@ export function brokerConformance(
         async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1,
         "the message is dead",
       );
-      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 1 });
+      expect(await counts(broker)).toEqual({ ready: 0, delayed: 0, dead: 1 });
       await consumer.close();
       const after = openConsumer(broker, QUEUE, 1);
       expect(await after.fetch(1, { timeout: 300 })).toEqual([]);
@@ -256,12 +262,46 @@ export function brokerConformance(
       await consumer.close();
       await eventually(
         async () =>
-          JSON.stringify(await broker.getQueueMessageCounts(QUEUE)) ===
+          JSON.stringify(await counts(broker)) ===
           JSON.stringify({ ready: 1, delayed: 1, dead: 1 }),
         "one message ready, one delayed and one dead",
       );
       await broker.flush(QUEUE);
-      expect(await broker.getQueueMessageCounts(QUEUE)).toEqual({ ready: 0, delayed: 0, dead: 0 });
+      expect(await counts(broker)).toEqual({ ready: 0, delayed: 0, dead: 0 });
+    });
+
+    test("dead letters can be listed, put back on their queue, and purged", {
+      timeout,
+    }, async () => {
+      const broker = await setup();
+      const a = actor((_n: number) => undefined, { broker, actorName: "a", queueName: QUEUE });
+      const sent = [await a.send(1), await a.send(2)];
+      const consumer = openConsumer(broker, QUEUE, 2);
+      for (const p of await take(consumer, 2)) await consumer.nack(p);
+      await consumer.close();
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 2,
+        "two dead letters",
+      );
+      const listed = await broker.getDeadLetters(QUEUE);
+      expect(listed.map((d) => d.message?.messageId).sort()).toEqual(
+        sent.map((m) => m.messageId).sort(),
+      );
+      expect(await broker.requeueDeadLetters(QUEUE)).toBe(2);
+      await eventually(async () => {
+        const counts = await broker.getQueueMessageCounts(QUEUE);
+        return counts.dead === 0 && counts.ready === 2;
+      }, "both back on the queue");
+      const again = openConsumer(broker, QUEUE, 1);
+      const [one] = await take(again, 1);
+      await again.nack(one!);
+      await again.close();
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1,
+        "one dead letter",
+      );
+      expect(await broker.purgeDeadLetters(QUEUE)).toBe(1);
+      expect((await broker.getQueueMessageCounts(QUEUE)).dead).toBe(0);
     });
 
     test("join resolves only once every message has been processed", { timeout }, async () => {
