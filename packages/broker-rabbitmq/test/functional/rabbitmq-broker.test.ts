@@ -68,6 +68,8 @@ describe("RabbitmqBroker", () => {
       queueName: queue,
     });
     await worker(b);
+    // Declared before the raw publish: a message for a queue that does not exist yet is dropped.
+    await b.getQueueMessageCounts(queue);
     const ch = await rawChannel(b);
     ch.sendToQueue(queue, Buffer.from("not json at all"), { persistent: true });
     await b.enqueue(new Message({ queueName: queue, actorName: "ghost", args: [1] }));

@@ -12,6 +12,8 @@ export interface ExecutionHost {
   readonly broker: Broker;
   readonly log: Logger;
   readonly debug: boolean;
+  /** The logger of an actor (`taskq.actors.<name>`), for its Received/Completed lines. */
+  actorLog(actorName: string): Logger;
   /** Ack, nack or requeue the message; called once its outcome is decided. */
   settle(execution: Execution): void;
   /** The execution no longer holds a slot. */
@@ -122,9 +124,11 @@ export class Execution implements ExecutionContext {
     }
     if (this.host.debug) {
       this.startedAt = performance.now();
-      this.host.log.debug(
-        `Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)} for ${proxy.actorName} (${proxy.messageId}).`,
-      );
+      this.host
+        .actorLog(proxy.actorName)
+        .debug(
+          `Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)}.`,
+        );
     }
     let r: unknown;
     try {
@@ -175,9 +179,9 @@ export class Execution implements ExecutionContext {
         log.error({ err: error }, `Failed to process message ${proxy} with unhandled exception.`);
       }
     } else if (this.host.debug && this.startedAt > 0) {
-      log.debug(
-        `Completed ${proxy.actorName} (${proxy.messageId}) after ${(performance.now() - this.startedAt).toFixed(2)} ms.`,
-      );
+      this.host
+        .actorLog(proxy.actorName)
+        .debug(`Completed after ${(performance.now() - this.startedAt).toFixed(2)} ms.`);
     }
     const after = broker.emitAfter(
       "afterProcessMessage",

@@ -1,5 +1,6 @@
 import type { Broker } from "../broker.js";
 import { ActorNotFound, MiddlewareError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { dqName, isDelayQueue } from "../queue-names.js";
@@ -62,6 +63,7 @@ export class Worker implements ExecutionHost {
   readonly workerTimeout: number;
   readonly log = lazyLogger("taskq.Worker");
   debug = false;
+  private readonly actorLogs = new Map<string, Logger>();
 
   private readonly requested: Set<string> | undefined;
   private readonly loops = new Map<string, ConsumerLoop>();
@@ -164,6 +166,16 @@ export class Worker implements ExecutionHost {
       this.promoting === 0 &&
       this.pendingSettles === 0
     );
+  }
+
+  /** ExecutionHost */
+  actorLog(actorName: string): Logger {
+    let log = this.actorLogs.get(actorName);
+    if (log === undefined) {
+      log = lazyLogger(`taskq.actors.${actorName}`);
+      this.actorLogs.set(actorName, log);
+    }
+    return log;
   }
 
   /** ConsumerLoopHost */

@@ -1,0 +1,225 @@
+import { randomUUID } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import type { Running } from "../helpers.js";
+import { FIXTURES, records, taskq, taskqDone, testEnv, waitUntil } from "../helpers.js";
+
+const running: Running[] = [];
+const files: string[] = [];
+afterEach(async () => {
+  for (const run of running.splice(0)) {
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill("SIGKILL");
+      await run.exited;
+    }
+  }
+  for (const f of files.splice(0)) rmSync(f, { force: true });
+});
+
+function start(args: string[], env: ReturnType<typeof testEnv>): Running {
+  const run = taskq(args, env);
+  running.push(run);
+  files.push(env.TASKQ_TEST_OUT);
+  return run;
+}
+
+describe("taskq worker command", () => {
+  test("prints its help and version", async () => {
+    const env = testEnv();
+    const help = await taskqDone(["--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.output).toContain("Usage: taskq <module...> [options]");
+    const version = await taskqDone(["--version"], env);
+    expect(version.output).toMatch(/^taskq \d+\.\d+\.\d+/);
+  });
+
+  test("worker processes run messages another process sends", async () => {
+    const env = testEnv();
+    const worker = start(["app.mjs", "--processes", "2", "--concurrency", "2"], env);
+    await worker.waitFor(/Worker process is ready for action/, 2);
+    expect(worker.output()).toMatch(
+      /\[MainProcess\] \[taskq\.MainProcess\] \[INFO\] taskq .* is booting up\./,
+    );
+    const sent = await taskqDone(["send", "app.mjs", "echo", "--args", '["hello"]'], env);
+    expect(sent.code).toBe(0);
+    expect(sent.output).toMatch(/Sent echo\("hello"\) as message .* on default\./);
+    await waitUntil(() => records(env).some((r) => r.actor === "echo" && r.value === "hello"), {
+      what: "echo ran",
+    });
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  });
+
+  test("--verbose logs each message received and completed", async () => {
+    const env = testEnv();
+    const worker = start(["app.mjs", "-p", "1", "--verbose"], env);
+    await worker.waitFor(/ready for action/);
+    await taskqDone(["send", "app.mjs", "echo", "--args", "[7]"], env);
+    await worker.waitFor(/\[taskq\.actors\.echo\] \[DEBUG\] Received args=\[7\] kwargs=\{\}\./);
+    await worker.waitFor(/\[taskq\.actors\.echo\] \[DEBUG\] Completed after \d+\.\d\d ms\./);
+  });
+
+  test("SIGTERM lets a running actor finish and exits 0; a second SIGTERM forces exit 1", async () => {
+    const env = testEnv();
+    const graceful = start(["app.mjs", "-p", "1"], env);
+    await graceful.waitFor(/ready for action/);
+    await taskqDone(["send", "app.mjs", "slow", "--args", "[1500]"], env);
+    await waitUntil(() => records(env).some((r) => r.phase === "start"), { what: "slow started" });
+    graceful.child.kill("SIGTERM");
+    expect(await graceful.exited).toBe(0);
+    expect(
+      records(env)
+        .filter((r) => r.actor === "slow")
+        .map((r) => r.phase),
+    ).toEqual(["start", "end"]);
+
+    const env2 = testEnv();
+    const forced = start(["app.mjs", "-p", "1"], env2);
+    await forced.waitFor(/ready for action/);
+    await taskqDone(["send", "app.mjs", "slow", "--args", "[30000]"], env2);
+    await waitUntil(() => records(env2).some((r) => r.phase === "start"), { what: "slow started" });
+    forced.child.kill("SIGTERM");
+    await forced.waitFor(/Sending SIGTERM to worker processes/);
+    forced.child.kill("SIGTERM");
+    expect(await forced.exited).toBe(1);
+    expect(records(env2).some((r) => r.phase === "end")).toBe(false);
+  });
+
+  test("SIGHUP reloads changed code: the new return value is observed", async () => {
+    const env = testEnv();
+    const module = join(FIXTURES, `reload-${randomUUID()}.mjs`);
+    files.push(module);
+    const write = (version: string) =>
+      writeFileSync(
+        module,
+        `import { appendFileSync } from "node:fs";
+import { RedisBroker } from "@taskq/broker-redis";
+import { actor, setBroker } from "@taskq/core";
+setBroker(new RedisBroker({ url: process.env.TASKQ_TEST_REDIS, namespace: process.env.TASKQ_TEST_NS }));
+actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version: "${version}" }) + "\\n"), { actorName: "which" });
+`,
+      );
+    write("v1");
+    const worker = start([module, "-p", "1"], env);
+    await worker.waitFor(/ready for action/);
+    await taskqDone(["send", module, "which"], env);
+    await waitUntil(() => records(env).some((r) => r.version === "v1"), { what: "v1 ran" });
+    write("v2");
+    worker.child.kill("SIGHUP");
+    await worker.waitFor(/SIGHUP received: restarting the worker processes/);
+    await worker.waitFor(/ready for action/, 2);
+    await taskqDone(["send", module, "which"], env);
+    await waitUntil(() => records(env).some((r) => r.version === "v2"), { what: "v2 ran" });
+  });
+
+  test("a worker process that crashes is replaced, and its message is processed after all", async () => {
+    const env = testEnv();
+    const marker = join(tmpdir(), `taskq-crash-${randomUUID()}`);
+    files.push(marker);
+    const worker = start(["app.mjs", "-p", "1"], env);
+    await worker.waitFor(/ready for action/);
+    await taskqDone(["send", "app.mjs", "crashOnce", "--args", JSON.stringify([marker])], env);
+    await worker.waitFor(/Worker process 0 \(PID \d+\) died with code 7; starting a replacement/);
+    await worker.waitFor(/ready for action/, 2);
+    await waitUntil(() => records(env).some((r) => r.actor === "crashOnce"), {
+      timeout: 20_000,
+      what: "the message ran after all",
+    });
+  });
+
+  test("--queues limits what is consumed", async () => {
+    const env = testEnv();
+    const worker = start(["app.mjs", "-p", "1", "--queues", "other"], env);
+    await worker.waitFor(/ready for action/);
+    await taskqDone(["send", "app.mjs", "echo", "--args", '["skipped"]'], env);
+    await taskqDone(["send", "app.mjs", "other", "--args", '["taken"]'], env);
+    await waitUntil(() => records(env).some((r) => r.actor === "other"), { what: "other ran" });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(records(env).some((r) => r.actor === "echo")).toBe(false);
+    const queues = await taskqDone(["queues", "app.mjs"], env);
+    expect(queues.output).toMatch(/default\s+1\s+0\s+0\s+0/);
+  });
+});
+
+describe("taskq exit codes", () => {
+  test("a module that fails to import exits 2 with the import error", async () => {
+    const { code, output } = await taskqDone(["bad-import.mjs", "-p", "1"], testEnv());
+    expect(code).toBe(2);
+    expect(output).toContain("Could not import module bad-import.mjs");
+    expect(output).toContain("boom while importing the application");
+  });
+
+  test("a module that cannot be found exits 2 saying where it looked", async () => {
+    const { code, output } = await taskqDone(["missing.mjs", "-p", "1"], testEnv());
+    expect(code).toBe(2);
+    expect(output).toMatch(/Module missing\.mjs not found/);
+  });
+
+  test("an unreachable broker exits 3", async () => {
+    const { code, output } = await taskqDone(["unreachable.mjs", "-p", "1"], testEnv());
+    expect(code).toBe(3);
+    expect(output).toMatch(/Broker connection failed: .*127\.0\.0\.1:1/);
+  });
+
+  test("a pid file naming a live process exits 4", async () => {
+    const env = testEnv();
+    const pidFile = join(tmpdir(), `taskq-${randomUUID()}.pid`);
+    files.push(pidFile);
+    writeFileSync(pidFile, String(process.pid));
+    const { code, output } = await taskqDone(["app.mjs", "-p", "1", "--pid-file", pidFile], env);
+    expect(code).toBe(4);
+    expect(output).toContain(`names process ${process.pid}, which is running`);
+  });
+
+  test("bad options exit 2 with the usage", async () => {
+    const { code, output } = await taskqDone(["app.mjs", "--processes", "zero"], testEnv());
+    expect(code).toBe(2);
+    expect(output).toContain("--processes must be a whole number");
+  });
+});
+
+describe("taskq admin commands", () => {
+  test("queues prints counts; dead-letters lists, requeues and purges", async () => {
+    const env = testEnv();
+    files.push(env.TASKQ_TEST_OUT);
+    for (const v of [1, 2]) await taskqDone(["send", "app.mjs", "echo", "--args", `[${v}]`], env);
+    await taskqDone(["send", "app.mjs", "fail"], env);
+    let queues = await taskqDone(["queues", "app.mjs"], env);
+    expect(queues.code).toBe(0);
+    expect(queues.output).toMatch(/queue\s+ready\s+delayed\s+dead\s+in progress/);
+    expect(queues.output).toMatch(/default\s+3\s+0\s+0\s+0/);
+
+    // A worker runs them: two succeed, `fail` dies.
+    const worker = start(["app.mjs", "-p", "1"], env);
+    await worker.waitFor(/ready for action/);
+    await waitUntil(
+      async () =>
+        /default\s+0\s+0\s+1\s+0/.test((await taskqDone(["queues", "app.mjs"], env)).output),
+      {
+        what: "one dead letter",
+      },
+    );
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+
+    const listed = await taskqDone(["dead-letters", "app.mjs", "default"], env);
+    expect(listed.output).toMatch(/fail\(\)/);
+    expect(listed.output).toContain("1 dead letter(s) of default.");
+    const requeued = await taskqDone(["dead-letters", "app.mjs", "default", "--requeue"], env);
+    expect(requeued.output).toContain("Requeued 1 dead letter(s) of default.");
+    queues = await taskqDone(["queues", "app.mjs"], env);
+    expect(queues.output).toMatch(/default\s+1\s+0\s+0\s+0/);
+    const purged = await taskqDone(["dead-letters", "app.mjs", "default", "--purge"], env);
+    expect(purged.output).toContain("Purged 0 dead letter(s) of default.");
+  });
+
+  test("send names the actors a module declares when the actor is unknown", async () => {
+    const { code, output } = await taskqDone(["send", "app.mjs", "nope"], testEnv());
+    expect(code).toBe(2);
+    expect(output).toMatch(
+      /No actor nope in app\.mjs; it declares: crashOnce, echo, fail, other, slow/,
+    );
+  });
+});

@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { waitUntil } from "@taskq/core/testing";
+import { inject } from "vitest";
+
+export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
+
+export interface Env {
+  TASKQ_TEST_REDIS: string;
+  TASKQ_TEST_NS: string;
+  TASKQ_TEST_OUT: string;
+}
+
+/** A namespace and an output file of their own for one test. */
+export function testEnv(): Env {
+  return {
+    TASKQ_TEST_REDIS: inject("redisUrl"),
+    TASKQ_TEST_NS: `cli-${randomUUID()}`,
+    TASKQ_TEST_OUT: join(tmpdir(), `taskq-cli-${randomUUID()}.jsonl`),
+  };
+}
+
+/** What the actors recorded so far. */
+export function records(env: Env): Record<string, unknown>[] {
+  if (!existsSync(env.TASKQ_TEST_OUT)) return [];
+  return readFileSync(env.TASKQ_TEST_OUT, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Wait until the combined output matches `pattern` `times` times. */
+  waitFor(pattern: RegExp, times?: number, timeout?: number): Promise<void>;
+}
+
+/** Run the real `taskq` command. */
+export function taskq(args: string[], env: Env): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: FIXTURES,
+    env: { ...process.env, ...env, TASKQ_LOG_LEVEL: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor: (pattern, times = 1, timeout = 20_000) =>
+      waitUntil(() => (output.match(new RegExp(pattern.source, "g")) ?? []).length >= times, {
+        timeout,
+        what: `${times}× ${pattern} in:\n${output}`,
+      }),
+  };
+}
+
+/** Run a short `taskq` command to its end. */
+export async function taskqDone(
+  args: string[],
+  env: Env,
+): Promise<{ code: number | null; output: string }> {
+  const run = taskq(args, env);
+  const code = await run.exited;
+  return { code, output: run.output() };
+}
+
+export { waitUntil };
