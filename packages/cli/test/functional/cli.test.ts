@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -15,7 +15,7 @@ afterEach(async () => {
       await run.exited;
     }
   }
-  for (const f of files.splice(0)) rmSync(f, { force: true });
+  for (const f of files.splice(0)) rmSync(f, { force: true, recursive: true });
 });
 
 function start(args: string[], env: ReturnType<typeof testEnv>): Running {
@@ -112,6 +112,32 @@ actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version:
     await worker.waitFor(/ready for action/, 2);
     await taskqDone(["send", module, "which"], env);
     await waitUntil(() => records(env).some((r) => r.version === "v2"), { what: "v2 ran" });
+  });
+
+  test("--watch restarts the workers when a source file changes", async () => {
+    const env = testEnv();
+    const dir = join(FIXTURES, `watch-${randomUUID()}`);
+    mkdirSync(dir);
+    files.push(dir);
+    const module = join(dir, "app.mjs");
+    const write = (version: string) =>
+      writeFileSync(
+        module,
+        `import { appendFileSync } from "node:fs";
+import { RedisBroker } from "@taskq/broker-redis";
+import { actor, setBroker } from "@taskq/core";
+setBroker(new RedisBroker({ url: process.env.TASKQ_TEST_REDIS, namespace: process.env.TASKQ_TEST_NS }));
+actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version: "${version}" }) + "\\n"), { actorName: "which" });
+`,
+      );
+    write("w1");
+    const worker = start([module, "-p", "1", "--watch", dir], env);
+    await worker.waitFor(/ready for action/);
+    write("w2");
+    await worker.waitFor(/app\.mjs changed: restarting the worker processes/);
+    await worker.waitFor(/ready for action/, 2);
+    await taskqDone(["send", module, "which"], env);
+    await waitUntil(() => records(env).some((r) => r.version === "w2"), { what: "w2 ran" });
   });
 
   test("a worker process that crashes is replaced, and its message is processed after all", async () => {
