@@ -5,6 +5,7 @@ import { getLogger } from "@taskq/core";
 import type { WorkerCommand } from "./args.js";
 import { ExitCode } from "./exit-codes.js";
 import { configureLogging } from "./logging.js";
+import { MainProcessModules } from "./main-process-modules.js";
 import { findTsx, needsTypeScript } from "./modules.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { version } from "./version.js";
@@ -69,11 +70,15 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
 
   let ended = false;
   let exitCode: number = ExitCode.ok;
+  const plugins = new MainProcessModules(
+    () => slots.filter((s) => s.ready).map((s) => s.child!),
+    log,
+  );
   const end = (code: number) => {
     if (ended) return;
     ended = true;
     if (command.pidFile !== undefined) removePidFile(command.pidFile);
-    finish(code);
+    void plugins.close().finally(() => finish(code));
   };
 
   const start = (slot: Slot) => {
@@ -92,7 +97,12 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     });
     slot.child = child;
     child.on("message", (message: WorkerReport) => {
-      if (message.type === "ready") slot.ready = true;
+      if (message.type === "ready") {
+        slot.ready = true;
+        for (const module of message.modules) void plugins.load(module);
+      } else if (message.type === "answer") {
+        plugins.answered(message.id, message.answers);
+      }
     });
     child.on("exit", (code, signal) => exited(slot, child, code, signal));
   };

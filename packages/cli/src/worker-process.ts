@@ -1,4 +1,4 @@
-import type { Broker } from "@taskq/core";
+import type { Broker, MainProcessModule } from "@taskq/core";
 import { ConnectionError, getLogger, peekBroker, Worker } from "@taskq/core";
 import type { WorkerCommand } from "./args.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -7,8 +7,12 @@ import { importModules } from "./modules.js";
 
 /** Messages from a worker process to the main process. */
 export type WorkerReport =
-  | { type: "ready" }
-  | { type: "failed"; exitCode: number; message: string };
+  | { type: "ready"; modules: MainProcessModule[] }
+  | { type: "failed"; exitCode: number; message: string }
+  | { type: "answer"; id: number; answers: unknown[] };
+
+/** Messages from the main process to a worker process. */
+export type MainRequest = { type: "ask"; id: number; topic: string };
 
 const BOOT_TIMEOUT = 30_000;
 
@@ -93,7 +97,25 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   // The main process decides about SIGHUP; a worker only ever stops.
   process.on("SIGHUP", () => {});
   process.on("disconnect", stop);
+  // Questions from modules the middleware run in the main process (metrics, say).
+  process.on("message", (request: MainRequest) => {
+    if (request?.type !== "ask") return;
+    void Promise.all(
+      broker.middleware
+        .filter((m) => typeof m.answerMainProcess === "function")
+        .map((m) => m.answerMainProcess!(request.topic)),
+    ).then(
+      (answers) => report({ type: "answer", id: request.id, answers }),
+      (err: unknown) => {
+        log.error({ err }, `Could not answer ${request.topic}.`);
+        report({ type: "answer", id: request.id, answers: [] });
+      },
+    );
+  });
   await worker.start();
   log.info("Worker process is ready for action.");
-  report({ type: "ready" });
+  const modules = broker.middleware
+    .map((m) => m.mainProcessModule)
+    .filter((m): m is MainProcessModule => m !== undefined);
+  report({ type: "ready", modules });
 }

@@ -4,7 +4,15 @@ export { CurrentMessage } from "./current-message.js";
 export { defaultMiddleware } from "./defaults.js";
 export type { GroupCallbacksOptions } from "./group-callbacks.js";
 export { GroupCallbacks } from "./group-callbacks.js";
-export type { AfterProcessOutcome, Awaitable, HookName, MiddlewareHooks } from "./middleware.js";
+export type {
+  AfterProcessOutcome,
+  Awaitable,
+  HookName,
+  MainProcessContext,
+  MainProcessHandle,
+  MainProcessModule,
+  MiddlewareHooks,
+} from "./middleware.js";
 export { HOOK_NAMES, Middleware } from "./middleware.js";
 export { Pipelines } from "./pipelines.js";
 export type { RetriesOptions } from "./retries.js";

@@ -85,6 +85,39 @@ export abstract class Middleware {
   get resultsBackend(): ResultReader | undefined {
     return undefined;
   }
+
+  /**
+   * A module a process supervisor (the taskq CLI) loads once in its main process, for work
+   * that spans the worker processes — serving metrics summed over all of them, say
+   * (Dramatiq's `forks`). The module exports `startInMainProcess(context)`; see
+   * MainProcessContext. Undefined: nothing to run there.
+   */
+  get mainProcessModule(): MainProcessModule | undefined {
+    return undefined;
+  }
 }
 
-export interface Middleware extends MiddlewareHooks {}
+/** What a middleware asks a supervisor to load in its main process. */
+export interface MainProcessModule {
+  /** URL of the module (import.meta.url-relative, so it resolves to the middleware's own package). */
+  url: string;
+  /** JSON-able options passed to `startInMainProcess`. */
+  options?: unknown;
+}
+
+/** What a supervisor gives a main-process module. */
+export interface MainProcessContext {
+  options: unknown;
+  /** Ask every ready worker process; resolves to their answers (from `answerMainProcess`). */
+  ask(topic: string): Promise<unknown[]>;
+}
+
+/** A main-process module's handle: closed when the supervisor stops. */
+export interface MainProcessHandle {
+  close(): Promise<void>;
+}
+
+export interface Middleware extends MiddlewareHooks {
+  /** Answer a main-process module's question (see `mainProcessModule`), in a worker process. */
+  answerMainProcess?(topic: string): unknown;
+}
