@@ -5,3 +5,4 @@ export type { RabbitmqServer } from "./rabbitmq.js";
 export { startRabbitmq } from "./rabbitmq.js";
 export type { RedisServer, RedisServerOptions } from "./redis.js";
 export { startRedis } from "./redis.js";
+export { memcachedSetup, rabbitmqSetup, redisSetup } from "./vitest-setup.js";

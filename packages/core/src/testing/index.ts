@@ -8,6 +8,7 @@ export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.
 export { brokerConformance } from "./broker-conformance.js";
 export type { CapturedLog } from "./logs.js";
 export { captureLogs } from "./logs.js";
+export { maxOverlap } from "./overlap.js";
 export type {
   MakeRateLimiterBackend,
   RateLimiterBackendConformanceOptions,

@@ -2,6 +2,7 @@ import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { ConnectionFailed } from "@taskq/core";
+import { maxOverlap } from "@taskq/core/testing";
 import memjs from "memjs";
 import { afterEach, describe, expect, inject, test } from "vitest";
 import { MemcachedRateLimiterBackend } from "../../src/index.js";
@@ -21,21 +22,6 @@ function backend(
   });
   cleanups.push(() => b.close());
   return b;
-}
-
-function maxOverlap(intervals: [number, number][]): number {
-  const events = intervals.flatMap(([s, e]) => [
-    [s, 1],
-    [e, -1],
-  ]);
-  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
-  let now = 0;
-  let peak = 0;
-  for (const [, delta] of events) {
-    now += delta!;
-    peak = Math.max(peak, now);
-  }
-  return peak;
 }
 
 describe("MemcachedRateLimiterBackend", () => {

@@ -2,6 +2,7 @@ import { fork } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Barrier } from "@taskq/core";
+import { maxOverlap } from "@taskq/core/testing";
 import { expect, inject, test } from "vitest";
 import { RedisRateLimiterBackend } from "../../src/index.js";
 
@@ -26,23 +27,6 @@ async function parties<T>(count: number, args: string[]): Promise<T[]> {
   await Promise.all(children.map((child) => new Promise((r) => child.once("message", r))));
   for (const child of children) child.send("go");
   return Promise.all(reports);
-}
-
-/** The most intervals that overlap at any instant. */
-function maxOverlap(intervals: [number, number][]): number {
-  const events = intervals.flatMap(([s, e]) => [
-    [s, 1],
-    [e, -1],
-  ]);
-  // At equal times, ends first: back-to-back holders do not overlap.
-  events.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
-  let now = 0;
-  let peak = 0;
-  for (const [, delta] of events) {
-    now += delta!;
-    peak = Math.max(peak, now);
-  }
-  return peak;
 }
 
 test("a concurrent limiter of 4 hammered by 32 callers in 4 processes never has more than 4 holders", async () => {
