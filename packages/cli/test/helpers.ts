@@ -42,10 +42,10 @@ export interface Running {
   waitFor(pattern: RegExp, times?: number, timeout?: number): Promise<void>;
 }
 
-/** Run the real `taskq` command. */
-export function taskq(args: string[], env: Env): Running {
+/** Run the real `taskq` command (from the fixtures directory, unless `cwd` says otherwise). */
+export function taskq(args: string[], env: Env, cwd = FIXTURES): Running {
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: FIXTURES,
+    cwd,
     env: { ...process.env, ...env, TASKQ_LOG_LEVEL: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });

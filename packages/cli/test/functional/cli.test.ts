@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
@@ -18,8 +18,8 @@ afterEach(async () => {
   for (const f of files.splice(0)) rmSync(f, { force: true, recursive: true });
 });
 
-function start(args: string[], env: ReturnType<typeof testEnv>): Running {
-  const run = taskq(args, env);
+function start(args: string[], env: ReturnType<typeof testEnv>, cwd?: string): Running {
+  const run = taskq(args, env, cwd);
   running.push(run);
   files.push(env.TASKQ_TEST_OUT);
   return run;
@@ -153,6 +153,30 @@ actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version:
       timeout: 20_000,
       what: "the message ran after all",
     });
+  });
+
+  test("--log-file takes the log lines; --path finds modules in another directory", async () => {
+    const env = testEnv();
+    const logFile = join(tmpdir(), `taskq-log-${randomUUID()}.log`);
+    files.push(logFile);
+    // Started elsewhere: app.mjs is found through --path.
+    const worker = start(
+      ["app.mjs", "-p", "1", "--path", FIXTURES, "--log-file", logFile],
+      env,
+      tmpdir(),
+    );
+    await waitUntil(
+      () => existsSync(logFile) && readFileSync(logFile, "utf8").includes("ready for action"),
+      {
+        what: "the log file",
+      },
+    );
+    expect(worker.output()).not.toContain("ready for action");
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+    expect(readFileSync(logFile, "utf8")).toMatch(
+      /\[MainProcess\] \[taskq\.MainProcess\] \[INFO\] taskq .* is booting up\./,
+    );
   });
 
   test("--queues limits what is consumed", async () => {
