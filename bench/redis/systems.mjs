@@ -11,6 +11,16 @@ setLogger({ debug() {}, info() {}, warn: console.warn, error: console.error });
 const QUEUE = "bench";
 const BATCH = 1000;
 
+/** A Bee-Queue handle that only produces: no worker, no events. */
+function openBeeProducer(url) {
+  return new BeeQueue(QUEUE, {
+    redis: hostPort(url),
+    isWorker: false,
+    getEvents: false,
+    sendEvents: false,
+  });
+}
+
 function hostPort(url) {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port) };
@@ -92,12 +102,7 @@ export const systems = {
   beequeue: {
     label: "Bee-Queue",
     async enqueue(url, n, payload = () => 0) {
-      const queue = new BeeQueue(QUEUE, {
-        redis: hostPort(url),
-        isWorker: false,
-        getEvents: false,
-        sendEvents: false,
-      });
+      const queue = openBeeProducer(url);
       await queue.ready();
       const started = performance.now();
       for (let i = 0; i < n; i += BATCH) {
@@ -111,12 +116,7 @@ export const systems = {
       return elapsed;
     },
     async send(url) {
-      const queue = new BeeQueue(QUEUE, {
-        redis: hostPort(url),
-        isWorker: false,
-        getEvents: false,
-        sendEvents: false,
-      });
+      const queue = openBeeProducer(url);
       await queue.ready();
       return { send: (value) => queue.createJob({ v: value }).save(), close: () => queue.close() };
     },

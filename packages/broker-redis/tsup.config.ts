@@ -1,16 +1,4 @@
-import { cpSync } from "node:fs";
 import { defineConfig } from "tsup";
+import { library, withLua } from "../../tsup.base.js";
 
-export default defineConfig({
-  entry: { index: "src/index.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  // The Lua scripts are read at run time from lua/ beside the bundle.
-  shims: true,
-  onSuccess: async () => {
-    cpSync("src/lua", "dist/lua", { recursive: true });
-  },
-});
+export default defineConfig({ ...library, ...withLua });

@@ -1,19 +1,7 @@
 import { defineConfig } from "tsup";
+import { library, sideEntry } from "../../tsup.base.js";
 
 export default defineConfig([
-  {
-    entry: { index: "src/index.ts" },
-    format: ["esm", "cjs"],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: "node20",
-  },
-  {
-    entry: { cli: "src/cli.ts" },
-    format: ["esm"],
-    sourcemap: true,
-    target: "node20",
-    banner: { js: "#!/usr/bin/env node" },
-  },
+  library,
+  { ...sideEntry, entry: { cli: "src/cli.ts" }, banner: { js: "#!/usr/bin/env node" } },
 ]);

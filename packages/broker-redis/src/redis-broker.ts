@@ -12,7 +12,7 @@ import type {
 import {
   Broker,
   ConnectionClosed,
-  ConnectionFailed,
+  connectionError,
   dqName,
   lazyLogger,
   Message as MessageClass,
@@ -127,10 +127,7 @@ export class RedisBroker extends Broker implements ConsumerHost {
 
   /** Wraps a client error in the taskq error that says what failed, and where. */
   private connectionError(err: unknown, doing: string): Error {
-    const where = describeClient(this.client);
-    const reason = err instanceof Error ? err.message : String(err);
-    const Kind = this.everReady ? ConnectionClosed : ConnectionFailed;
-    return new Kind(`Could not ${doing} on Redis at ${where}: ${reason}`, { cause: err });
+    return connectionError("Redis", describeClient(this.client), doing, err, this.everReady);
   }
 
   private prepareForRedis<R>(message: Message<R>): [Message<R>, string, string | Uint8Array] {

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,6 +79,22 @@ export async function taskqDone(
   const run = taskq(args, env);
   const code = await run.exited;
   return { code, output: run.output() };
+}
+
+/**
+ * A module declaring the actor `which`, which records `{ version }`: rewritten with another
+ * version, it shows whether workers run fresh code after a reload.
+ */
+export function writeWhichModule(path: string, version: string): void {
+  writeFileSync(
+    path,
+    `import { appendFileSync } from "node:fs";
+import { RedisBroker } from "@taskq/broker-redis";
+import { actor, setBroker } from "@taskq/core";
+setBroker(new RedisBroker({ url: process.env.TASKQ_TEST_REDIS, namespace: process.env.TASKQ_TEST_NS }));
+actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version: ${JSON.stringify(version)} }) + "\\n"), { actorName: "which" });
+`,
+  );
 }
 
 export { waitUntil };

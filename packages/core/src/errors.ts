@@ -56,6 +56,23 @@ export class ConnectionFailed extends ConnectionError {
   override readonly code = "TASKQ_CONNECTION_FAILED";
 }
 
+/**
+ * The error for a call to a server that failed: ConnectionClosed when a connection had been
+ * made before, ConnectionFailed when none ever was. The message names the server, its
+ * address and what was being done, so the one line in a log says where to look.
+ */
+export function connectionError(
+  server: string,
+  where: string,
+  doing: string,
+  cause: unknown,
+  everConnected: boolean,
+): ConnectionError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  const Kind = everConnected ? ConnectionClosed : ConnectionFailed;
+  return new Kind(`Could not ${doing} on ${server} at ${where}: ${reason}`, { cause });
+}
+
 export class RateLimitExceeded extends TaskqError {
   override readonly code = "TASKQ_RATE_LIMIT_EXCEEDED";
 }

@@ -36,6 +36,7 @@ export {
   ConnectionClosed,
   ConnectionError,
   ConnectionFailed,
+  connectionError,
   DecodeError,
   EncodeError,
   Interrupt,

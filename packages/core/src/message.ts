@@ -161,6 +161,16 @@ export class Message<R = unknown> {
     }
   }
 
+  /**
+   * The arguments to call the actor with: `args`, plus the keyword arguments of a Python
+   * producer as one trailing object when there are any.
+   */
+  callArguments(): readonly unknown[] {
+    // A for-in over an (almost always) empty object: no key array per message.
+    for (const _ in this.kwargs) return [...this.args, this.kwargs];
+    return this.args;
+  }
+
   /** `actorName(arg1, arg2)`, as log lines show it. */
   toString(): string {
     const args = this.args.map((a) => JSON.stringify(a) ?? String(a));

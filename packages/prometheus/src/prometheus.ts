@@ -30,7 +30,9 @@ export interface PrometheusOptions extends ExpositionOptions {
 }
 
 const STARTED = Symbol("taskq.prometheus.started");
-type Timed = MessageProxy & { [STARTED]?: number };
+const CHILDREN = Symbol("taskq.prometheus.children");
+/** Kept on the message while it is processed: labels resolve once, not in every hook. */
+type Tracked = MessageProxy & { [STARTED]?: number; [CHILDREN]?: Children };
 
 const log = lazyLogger("taskq.prometheus");
 
@@ -74,6 +76,13 @@ export class Prometheus extends Middleware {
     return topic === METRICS_TOPIC ? this.registry.getMetricsAsJSON() : undefined;
   }
 
+  /** The message's labelled children, resolved at most once per message. */
+  private forMessage(broker: Broker, message: MessageProxy): Children {
+    const tracked = message as Tracked;
+    tracked[CHILDREN] ??= this.of(broker, message.queueName, message.actorName);
+    return tracked[CHILDREN];
+  }
+
   private of(broker: Broker, queueName: string, actorName: string): Children {
     let label = this.labels.get(actorName);
     if (label === undefined) {
@@ -92,7 +101,7 @@ export class Prometheus extends Middleware {
 
   override beforeDelayMessage(broker: Broker, message: MessageProxy): void {
     this.delayed.add(message.messageId);
-    this.of(broker, message.queueName, message.actorName).delayedInProgress.inc();
+    this.forMessage(broker, message).delayedInProgress.inc();
   }
 
   /** A delayed message this process held has moved to its queue. */
@@ -103,8 +112,8 @@ export class Prometheus extends Middleware {
 
   override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
     const now = Date.now();
-    (message as Timed)[STARTED] = now;
-    const children = this.of(broker, message.queueName, message.actorName);
+    (message as Tracked)[STARTED] = now;
+    const children = this.forMessage(broker, message);
     children.inProgress.inc();
     const { options } = message;
     const due = Math.max(
@@ -120,8 +129,8 @@ export class Prometheus extends Middleware {
     message: MessageProxy,
     outcome: { exception?: unknown },
   ): void {
-    const children = this.of(broker, message.queueName, message.actorName);
-    const started = (message as Timed)[STARTED];
+    const children = this.forMessage(broker, message);
+    const started = (message as Tracked)[STARTED];
     if (started !== undefined) {
       children.duration.observe(Date.now() - started);
       children.inProgress.dec();
@@ -136,12 +145,11 @@ export class Prometheus extends Middleware {
 
   /** A failed attempt that is acked was handed on to a retry. */
   override afterAck(broker: Broker, message: MessageProxy): void {
-    if (message.exception !== undefined)
-      this.of(broker, message.queueName, message.actorName).retries.inc();
+    if (message.exception !== undefined) this.forMessage(broker, message).retries.inc();
   }
 
   override afterNack(broker: Broker, message: MessageProxy): void {
-    this.of(broker, message.queueName, message.actorName).rejects.inc();
+    this.forMessage(broker, message).rejects.inc();
   }
 
   override async afterWorkerBoot(): Promise<void> {

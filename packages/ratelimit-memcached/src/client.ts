@@ -1,4 +1,4 @@
-import { ConnectionFailed, type Logger } from "@taskq/core";
+import { connectionError as coreConnectionError, type Logger } from "@taskq/core";
 import memjs from "memjs";
 
 export interface MemcachedConnectionOptions {
@@ -40,11 +40,7 @@ export function describe(client: memjs.Client): string {
   return servers.map((s) => `${s.host}:${s.port}`).join(", ") || "memcached";
 }
 
+/** memjs has no connected state to read, so every failure reads as ConnectionFailed. */
 export function connectionError(client: memjs.Client, doing: string, err: unknown): Error {
-  return new ConnectionFailed(
-    `Could not ${doing} on memcached at ${describe(client)}: ${err instanceof Error ? err.message : String(err)}`,
-    {
-      cause: err,
-    },
-  );
+  return coreConnectionError("memcached", describe(client), doing, err, false);
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConnectionClosed, ConnectionFailed, RateLimiterBackend } from "@taskq/core";
+import { connectionError, RateLimiterBackend } from "@taskq/core";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
 import { BlockingClients } from "./blocking-clients.js";
@@ -78,13 +78,7 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     } catch (err) {
       const o = this.client.options;
       const where = o.path ? `unix:${o.path}` : `${o.host}:${o.port}`;
-      const Kind = this.everReady ? ConnectionClosed : ConnectionFailed;
-      throw new Kind(
-        `Could not ${doing} on Redis at ${where}: ${err instanceof Error ? err.message : String(err)}`,
-        {
-          cause: err,
-        },
-      );
+      throw connectionError("Redis", where, doing, err, this.everReady);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Loaded, ResultBackendOptions } from "@taskq/core";
-import { ConnectionClosed, ConnectionFailed, Missing, ResultBackend } from "@taskq/core";
+import { connectionError, Missing, ResultBackend } from "@taskq/core";
 import type { RedisOptions } from "ioredis";
 import { Redis } from "ioredis";
 import { BlockingClients } from "./blocking-clients.js";
@@ -49,13 +49,7 @@ export class RedisResultBackend extends ResultBackend {
   private failed(err: unknown, doing: string): Error {
     const o = this.client.options;
     const where = o.path ? `unix:${o.path}` : `${o.host}:${o.port}`;
-    const Kind = this.everReady ? ConnectionClosed : ConnectionFailed;
-    return new Kind(
-      `Could not ${doing} on Redis at ${where}: ${err instanceof Error ? err.message : String(err)}`,
-      {
-        cause: err,
-      },
-    );
+    return connectionError("Redis", where, doing, err, this.everReady);
   }
 
   protected async load(key: string): Promise<Loaded> {

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Running } from "../helpers.js";
-import { FIXTURES, records, taskq, taskqDone, testEnv, waitUntil } from "../helpers.js";
+import {
+  FIXTURES,
+  records,
+  taskq,
+  taskqDone,
+  testEnv,
+  waitUntil,
+  writeWhichModule,
+} from "../helpers.js";
 
 const running: Running[] = [];
 const files: string[] = [];
@@ -91,16 +99,7 @@ describe("taskq worker command", () => {
     const env = testEnv();
     const module = join(FIXTURES, `reload-${randomUUID()}.mjs`);
     files.push(module);
-    const write = (version: string) =>
-      writeFileSync(
-        module,
-        `import { appendFileSync } from "node:fs";
-import { RedisBroker } from "@taskq/broker-redis";
-import { actor, setBroker } from "@taskq/core";
-setBroker(new RedisBroker({ url: process.env.TASKQ_TEST_REDIS, namespace: process.env.TASKQ_TEST_NS }));
-actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version: "${version}" }) + "\\n"), { actorName: "which" });
-`,
-      );
+    const write = (version: string) => writeWhichModule(module, version);
     write("v1");
     const worker = start([module, "-p", "1"], env);
     await worker.waitFor(/ready for action/);
@@ -120,16 +119,7 @@ actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version:
     mkdirSync(dir);
     files.push(dir);
     const module = join(dir, "app.mjs");
-    const write = (version: string) =>
-      writeFileSync(
-        module,
-        `import { appendFileSync } from "node:fs";
-import { RedisBroker } from "@taskq/broker-redis";
-import { actor, setBroker } from "@taskq/core";
-setBroker(new RedisBroker({ url: process.env.TASKQ_TEST_REDIS, namespace: process.env.TASKQ_TEST_NS }));
-actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version: "${version}" }) + "\\n"), { actorName: "which" });
-`,
-      );
+    const write = (version: string) => writeWhichModule(module, version);
     write("w1");
     const worker = start([module, "-p", "1", "--watch", dir], env);
     await worker.waitFor(/ready for action/);

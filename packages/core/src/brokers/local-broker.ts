@@ -35,8 +35,7 @@ export class LocalBroker extends Broker {
       throw err;
     }
     const fn = actor.fn as (...args: unknown[]) => unknown;
-    const args =
-      Object.keys(decoded.kwargs).length === 0 ? decoded.args : [...decoded.args, decoded.kwargs];
+    const args = decoded.callArguments();
     let result: unknown;
     try {
       result = await fn(...args);

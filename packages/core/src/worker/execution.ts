@@ -132,9 +132,8 @@ export class Execution implements ExecutionContext {
     }
     let r: unknown;
     try {
-      const kwargs = proxy.kwargs;
       const fn = this.actor.fn as (...args: unknown[]) => unknown;
-      r = Object.keys(kwargs).length === 0 ? fn(...proxy.args) : fn(...proxy.args, kwargs);
+      r = fn(...proxy.message.callArguments());
     } catch (err) {
       this.fnSettled = true;
       this.complete(undefined, err, true);
