@@ -1,4 +1,5 @@
 import type { Broker } from "./broker.js";
+import { InvalidArgument } from "./errors.js";
 import { getBroker } from "./global.js";
 import { Message } from "./message.js";
 import type { ActorOptions, MessageOptions } from "./options.js";
@@ -83,10 +84,10 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
 
   /** Declares the actor on its broker. Most code uses `actor()` instead. */
   constructor(fn: (...args: A) => R | Promise<R>, declaration: ActorDeclaration = {}) {
-    if (typeof fn !== "function") throw new TypeError("An actor wraps a function");
+    if (typeof fn !== "function") throw new InvalidArgument("An actor wraps a function");
     const actorName = declaration.actorName ?? fn.name;
     if (typeof actorName !== "string" || actorName.length === 0) {
-      throw new TypeError("An anonymous function needs an actorName to become an actor");
+      throw new InvalidArgument("An anonymous function needs an actorName to become an actor");
     }
     const queueName = declaration.queueName ?? "default";
     assertQueueName(queueName, `queue name of actor ${actorName}`);
@@ -95,7 +96,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
       assertQueueName(q, `alternative queue of actor ${actorName}`);
     const priority = declaration.priority ?? 0;
     if (!Number.isInteger(priority)) {
-      throw new TypeError(
+      throw new InvalidArgument(
         `Option priority of actor ${actorName} must be an integer, got ${String(priority)}`,
       );
     }
@@ -176,14 +177,16 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     options: Record<string, unknown>,
   ): Message<R> {
     if (!Array.isArray(args)) {
-      throw new TypeError(`args for actor ${this.actorName} must be an array, got ${typeof args}`);
+      throw new InvalidArgument(
+        `args for actor ${this.actorName} must be an array, got ${typeof args}`,
+      );
     }
     if (
       queueName !== undefined &&
       queueName !== this.queueName &&
       !this.alternativeQueues.includes(queueName)
     ) {
-      throw new TypeError(
+      throw new InvalidArgument(
         `Actor ${this.actorName} cannot send to queue ${JSON.stringify(queueName)}: allowed are ${[this.queueName, ...this.alternativeQueues].join(", ")}`,
       );
     }

@@ -1,6 +1,12 @@
 import type { Actor } from "./actor.js";
 import type { ConsumeOptions, Consumer } from "./consumer.js";
-import { ActorNotFound, BrokerError, MiddlewareError, QueueNotFound } from "./errors.js";
+import {
+  ActorNotFound,
+  BrokerError,
+  InvalidArgument,
+  MiddlewareError,
+  QueueNotFound,
+} from "./errors.js";
 import { lazyLogger } from "./logger.js";
 import type { Message } from "./message.js";
 import type { MessageProxy } from "./message-proxy.js";
@@ -99,7 +105,7 @@ export abstract class Broker {
   ): void {
     const { before, after } = position;
     if (before !== undefined && after !== undefined) {
-      throw new TypeError("addMiddleware: pass either before or after, not both");
+      throw new InvalidArgument("addMiddleware: pass either before or after, not both");
     }
     const anchor = before ?? after;
     if (anchor === undefined) {
@@ -107,7 +113,7 @@ export abstract class Broker {
     } else {
       const index = this.middlewareList.findIndex((m) => m instanceof anchor);
       if (index < 0) {
-        throw new TypeError(
+        throw new InvalidArgument(
           `addMiddleware: no ${anchor.name} middleware on this broker to put it ${before ? "before" : "after"}`,
         );
       }
@@ -227,7 +233,7 @@ export abstract class Broker {
    */
   declareActor(actor: Actor): void {
     if (this.actors.has(actor.actorName) && this.actors.get(actor.actorName) !== actor) {
-      throw new TypeError(
+      throw new InvalidArgument(
         `An actor named ${JSON.stringify(actor.actorName)} is already declared on this broker`,
       );
     }
@@ -236,7 +242,7 @@ export abstract class Broker {
         const known = [...this.actorOptionNames]
           .filter((o) => !BASE_ACTOR_OPTIONS.includes(o))
           .sort();
-        throw new TypeError(
+        throw new InvalidArgument(
           `Unknown option ${JSON.stringify(name)} for actor ${JSON.stringify(actor.actorName)}; this broker's middleware accept: ${known.join(", ")}`,
         );
       }
@@ -315,7 +321,7 @@ export abstract class Broker {
       delay !== undefined &&
       !(typeof delay === "number" && delay >= 0 && Number.isFinite(delay))
     ) {
-      throw new TypeError(`delay must be a finite number of ms ≥ 0, got ${String(delay)}`);
+      throw new InvalidArgument(`delay must be a finite number of ms ≥ 0, got ${String(delay)}`);
     }
   }
 

@@ -11,6 +11,15 @@ export class TaskqError extends Error {
   }
 }
 
+/**
+ * A usage error: a wrong option type or value, a missing setting, a call that cannot work as
+ * made. Taskq decides what is permanent by its own classes only, so a TypeError thrown by an
+ * actor's own code is an ordinary failure (retried), while this one names a caller's mistake.
+ */
+export class InvalidArgument extends TaskqError {
+  override readonly code: string = "TASKQ_INVALID_ARGUMENT";
+}
+
 export class BrokerError extends TaskqError {
   override readonly code: string = "TASKQ_BROKER_ERROR";
 }
@@ -88,7 +97,9 @@ export class Retry extends TaskqError {
   constructor(options: { message?: string; delay?: number } = {}) {
     super(options.message ?? "retry requested");
     if (options.delay !== undefined && !(Number.isFinite(options.delay) && options.delay >= 0)) {
-      throw new TypeError(`Retry delay must be a non-negative number of ms, got ${options.delay}`);
+      throw new InvalidArgument(
+        `Retry delay must be a non-negative number of ms, got ${options.delay}`,
+      );
     }
     this.delay = options.delay;
   }

@@ -1,5 +1,6 @@
 import type { ActorDeclaration, LeadingArgs, MessageBuildOptions, SendOptions } from "./actor.js";
 import { Actor } from "./actor.js";
+import { InvalidArgument } from "./errors.js";
 import type { Message } from "./message.js";
 
 /** Static options of a class-based actor; `abstract` applies to the class that sets it only. */
@@ -105,7 +106,9 @@ function declareClass(cls: PerformingClass): Actor {
   const existing = declared.get(cls);
   if (existing !== undefined) return existing;
   if (isAbstract(cls)) {
-    throw new TypeError(`${cls.name} is an abstract GenericActor: subclass it to send messages`);
+    throw new InvalidArgument(
+      `${cls.name} is an abstract GenericActor: subclass it to send messages`,
+    );
   }
   const meta = collectMeta(cls);
   const instance = new (cls as unknown as ConcreteClass)();

@@ -40,6 +40,7 @@ export {
   DecodeError,
   EncodeError,
   Interrupt,
+  InvalidArgument,
   MiddlewareError,
   QueueJoinTimeout,
   QueueNotFound,
@@ -97,6 +98,8 @@ export type { ResultsOptions } from "./results/results.js";
 export { Results } from "./results/results.js";
 export { StubResultBackend } from "./results/stub-result-backend.js";
 export type { GetResultOptions, ResultReader } from "./results/types.js";
+export type { OptionCheck } from "./validate.js";
+export { describeValue, optionChecks, validateOptions } from "./validate.js";
 /** An O(1) queue, for broker implementations. */
 export { Fifo } from "./worker/fifo.js";
 export type { StopOptions, WorkerOptions } from "./worker/worker.js";

@@ -1,3 +1,5 @@
+import { InvalidArgument } from "./errors.js";
+import { describeValue } from "./validate.js";
 /**
  * The one table of actor and message options: the camelCase name used in TypeScript, the
  * snake_case name Dramatiq uses on the wire, and the check applied to a value.
@@ -106,47 +108,49 @@ interface OptionSpec {
   check: Check;
 }
 
-const SPECS: Record<string, OptionSpec> = {
-  maxRetries: { wire: "max_retries", check: isCount },
-  minBackoff: { wire: "min_backoff", check: isNonNegative },
-  maxBackoff: { wire: "max_backoff", check: isNonNegative },
-  retryWhen: { wire: undefined, check: isFunction },
-  throws: { wire: undefined, check: isErrorClasses },
-  onRetryExhausted: { wire: "on_retry_exhausted", check: isActorRef },
-  backoffStrategy: { wire: "backoff_strategy", check: isStrategy },
-  jitter: { wire: "jitter", check: isBoolean },
-  maxAge: { wire: "max_age", check: isPositiveOrNull },
-  timeLimit: { wire: "time_limit", check: isPositiveOrNull },
-  notifyShutdown: { wire: "notify_shutdown", check: isBoolean },
-  onSuccess: { wire: "on_success", check: isActorRef },
-  onFailure: { wire: "on_failure", check: isActorRef },
-  pipeIgnore: { wire: "pipe_ignore", check: isBoolean },
-  storeResults: { wire: "store_results", check: isBoolean },
-  resultTtl: { wire: "result_ttl", check: isNonNegativeOrNull },
-  brokerPriority: { wire: "broker_priority", check: isPriority },
-};
+const SPECS = new Map<string, OptionSpec>(
+  Object.entries({
+    maxRetries: { wire: "max_retries", check: isCount },
+    minBackoff: { wire: "min_backoff", check: isNonNegative },
+    maxBackoff: { wire: "max_backoff", check: isNonNegative },
+    retryWhen: { wire: undefined, check: isFunction },
+    throws: { wire: undefined, check: isErrorClasses },
+    onRetryExhausted: { wire: "on_retry_exhausted", check: isActorRef },
+    backoffStrategy: { wire: "backoff_strategy", check: isStrategy },
+    jitter: { wire: "jitter", check: isBoolean },
+    maxAge: { wire: "max_age", check: isPositiveOrNull },
+    timeLimit: { wire: "time_limit", check: isPositiveOrNull },
+    notifyShutdown: { wire: "notify_shutdown", check: isBoolean },
+    onSuccess: { wire: "on_success", check: isActorRef },
+    onFailure: { wire: "on_failure", check: isActorRef },
+    pipeIgnore: { wire: "pipe_ignore", check: isBoolean },
+    storeResults: { wire: "store_results", check: isBoolean },
+    resultTtl: { wire: "result_ttl", check: isNonNegativeOrNull },
+    brokerPriority: { wire: "broker_priority", check: isPriority },
+  } satisfies Record<string, OptionSpec>),
+);
 
 const ACTOR_REF_OPTIONS = new Set(["onRetryExhausted", "onSuccess", "onFailure"]);
 
 /** Register the wire name and check of an option a third-party middleware adds. */
 export function defineOption(name: string, wire: string | undefined, check?: Check): void {
-  SPECS[name] = { wire, check: check ?? (() => undefined) };
+  SPECS.set(name, { wire, check: check ?? (() => undefined) });
 }
 
 /** The snake_case wire name of a camelCase option; unknown names pass through unchanged. */
 export function wireName(name: string): string | undefined {
-  const spec = SPECS[name];
+  const spec = SPECS.get(name);
   return spec === undefined ? name : spec.wire;
 }
 
-/** Throws a TypeError naming the option, the expected type and the value, if they disagree. */
+/** Throws an InvalidArgument naming the option, the expected type and the value, if they disagree. */
 export function checkOption(name: string, value: unknown, where: string): void {
-  const spec = SPECS[name];
+  const spec = SPECS.get(name);
   if (spec === undefined || value === undefined) return;
   const expected = spec.check(value);
   if (expected !== undefined) {
-    throw new TypeError(
-      `Option ${name} of ${where} must be ${expected}, got ${typeof value === "function" ? "a function" : JSON.stringify(value)}`,
+    throw new InvalidArgument(
+      `Option ${name} of ${where} must be ${expected}, got ${describeValue(value)}`,
     );
   }
 }
@@ -157,13 +161,13 @@ export function toWireOptions(
   where: string,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const name in options) {
+  for (const name of Object.keys(options)) {
     const value = options[name];
     if (value === undefined) continue;
     checkOption(name, value, where);
-    const spec = SPECS[name];
+    const spec = SPECS.get(name);
     if (spec !== undefined && spec.wire === undefined) {
-      throw new TypeError(
+      throw new InvalidArgument(
         `Option ${name} of ${where} can only be set on the actor: functions do not travel with messages`,
       );
     }
@@ -189,7 +193,7 @@ export function readOption<K extends keyof ActorOptions>(
   actor: OptionHolder | undefined,
   name: K,
 ): ActorOptions[K] | undefined {
-  const wire = SPECS[name]?.wire;
+  const wire = SPECS.get(name)?.wire;
   if (wire !== undefined) {
     const v = messageOptions[wire];
     if (v !== undefined) return v as ActorOptions[K];

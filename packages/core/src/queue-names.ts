@@ -1,3 +1,5 @@
+import { InvalidArgument } from "./errors.js";
+
 /** Queue naming shared by every broker: `<q>`, its delay queue `<q>.DQ`, its dead letters `<q>.XQ`. */
 
 const QUEUE_NAME = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
@@ -8,7 +10,7 @@ export function isValidQueueName(name: string): boolean {
 
 export function assertQueueName(name: unknown, what = "queue name"): asserts name is string {
   if (typeof name !== "string" || !QUEUE_NAME.test(name)) {
-    throw new TypeError(
+    throw new InvalidArgument(
       `Invalid ${what} ${JSON.stringify(name)}: it must match [a-zA-Z_][a-zA-Z0-9._-]*`,
     );
   }

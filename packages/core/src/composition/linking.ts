@@ -1,4 +1,5 @@
 import type { Broker } from "../broker.js";
+import { InvalidArgument } from "../errors.js";
 import type { MessageData } from "../message.js";
 import { Message } from "../message.js";
 import { readOption } from "../options.js";
@@ -41,7 +42,7 @@ export function linkSteps(
     else if (isPipeline(step)) next = linkSteps(step.steps, next, barriers);
     else next = { message: withTarget(step, next).asDict() };
   }
-  if (next === undefined) throw new TypeError("A pipeline needs at least one step");
+  if (next === undefined) throw new InvalidArgument("A pipeline needs at least one step");
   return next;
 }
 
@@ -91,7 +92,7 @@ export function groupSpec(
 function exitMessage(child: Step): Message {
   const last = isPipeline(child) ? child.steps.at(-1) : child;
   if (last === undefined || isGroup(last) || isPipeline(last)) {
-    throw new TypeError(
+    throw new InvalidArgument(
       "A group that is waited for (completion callbacks, or a step of a pipeline) may hold messages and pipelines ending in a message, not groups",
     );
   }

@@ -1,4 +1,5 @@
 import type { Broker } from "../broker.js";
+import { InvalidArgument } from "../errors.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
 import { createBarriers } from "./barriers.js";
@@ -31,7 +32,7 @@ export class Pipeline<R = unknown> {
         steps.push(...(child as Pipeline).steps);
       else steps.push(child as Message | Group<unknown[]>);
     }
-    if (steps.length === 0) throw new TypeError("A pipeline needs at least one step");
+    if (steps.length === 0) throw new InvalidArgument("A pipeline needs at least one step");
     this.steps = steps;
     this.broker = options.broker ?? getBroker();
   }

@@ -1,4 +1,4 @@
-import { RateLimitExceeded } from "../errors.js";
+import { InvalidArgument, RateLimitExceeded } from "../errors.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
 export interface AcquireOptions {
@@ -13,7 +13,7 @@ export abstract class RateLimiter {
 
   constructor(backend: RateLimiterBackend, key: string) {
     if (typeof key !== "string" || key.length === 0)
-      throw new TypeError("A rate limiter needs a non-empty key");
+      throw new InvalidArgument("A rate limiter needs a non-empty key");
     this.backend = backend;
     this.key = key;
   }
@@ -48,7 +48,7 @@ export abstract class RateLimiter {
 
 export function positive(name: string, value: number, integer = true): number {
   if (typeof value !== "number" || !(value > 0) || (integer && !Number.isInteger(value))) {
-    throw new TypeError(
+    throw new InvalidArgument(
       `${name} must be a positive ${integer ? "integer" : "number"}, got ${String(value)}`,
     );
   }

@@ -1,5 +1,5 @@
 import type { Broker } from "../broker.js";
-import { EncodeError } from "../errors.js";
+import { EncodeError, InvalidArgument } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { handOff } from "../middleware/hand-off.js";
@@ -31,7 +31,7 @@ export class Results extends Middleware {
   constructor(options: ResultsOptions) {
     super();
     if (options?.backend === undefined) {
-      throw new TypeError(
+      throw new InvalidArgument(
         "Results needs a backend: new Results({ backend: new StubResultBackend() })",
       );
     }

@@ -1,5 +1,5 @@
 import type { Broker } from "../broker.js";
-import { ActorNotFound, MiddlewareError } from "../errors.js";
+import { ActorNotFound, InvalidArgument, MiddlewareError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -45,7 +45,7 @@ const PROMOTE_RETRY_DELAY = 1000;
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) {
-    throw new TypeError(`Worker option ${name} must be an integer ≥ 1, got ${String(value)}`);
+    throw new InvalidArgument(`Worker option ${name} must be an integer ≥ 1, got ${String(value)}`);
   }
   return value;
 }
