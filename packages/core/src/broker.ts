@@ -27,6 +27,11 @@ export interface EnqueueOptions {
   delay?: number;
 }
 
+export interface PingOptions {
+  /** Give up after this many ms (default: the broker's connection timeout). */
+  timeout?: number;
+}
+
 export interface JoinOptions {
   /** Give up with QueueJoinTimeout after this many ms. */
   timeout?: number;
@@ -425,10 +430,11 @@ export abstract class Broker {
   abstract getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts>;
 
   /**
-   * Resolve once the broker's server answers; a ConnectionFailed naming it otherwise. Lets a
-   * worker fail fast at boot instead of at its first fetch.
+   * Resolve once the broker's server answers; a ConnectionError naming its address otherwise,
+   * at the latest after `timeout` ms (default: the broker's connection timeout). Lets a worker
+   * fail fast at boot instead of at its first fetch.
    */
-  async ping(): Promise<void> {}
+  async ping(_options: PingOptions = {}): Promise<void> {}
 
   /** The dead letters of a queue, oldest first (operators' tools). */
   async getDeadLetters(

@@ -15,6 +15,7 @@ export type {
   DeadLetterInfo,
   EnqueueOptions,
   JoinOptions,
+  PingOptions,
   QueueMessageCounts,
 } from "./broker.js";
 export { Broker } from "./broker.js";
@@ -86,6 +87,7 @@ export { RateLimiterBackend } from "./rate-limits/rate-limiter-backend.js";
 export { StubRateLimiterBackend } from "./rate-limits/stub-rate-limiter-backend.js";
 export type { WindowRateLimiterOptions } from "./rate-limits/window-rate-limiter.js";
 export { WindowRateLimiter } from "./rate-limits/window-rate-limiter.js";
+export { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
 export type { Loaded, ResultBackendOptions, ResultKeyFields } from "./results/result-backend.js";
 export {
   DEFAULT_RESULT_TIMEOUT,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { getEncoder } from "./encoder.js";
 import { DecodeError } from "./errors.js";
 import { getBroker } from "./global.js";
+import { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
 import type { GetResultOptions, ResultReader } from "./results/types.js";
 
 /** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
@@ -171,10 +172,21 @@ export class Message<R = unknown> {
     return this.args;
   }
 
-  /** `actorName(arg1, arg2)`, as log lines show it. */
-  toString(): string {
-    const args = this.args.map((a) => JSON.stringify(a) ?? String(a));
-    const kw = Object.keys(this.kwargs).map((k) => `${k}=${JSON.stringify(this.kwargs[k])}`);
-    return `${this.actorName}(${[...args, ...kw].join(", ")})`;
+  /**
+   * `actorName(arg1, arg2)`, as log lines show it: args and kwargs rendered within about
+   * `limit` characters each (default 1 KB), and never throwing, whatever they hold.
+   */
+  toString(limit = DEFAULT_RENDER_LIMIT): string {
+    const shown = renderBounded(this.args, limit);
+    // Drop the array's brackets: `f(1, 2)` reads as a call (a cut rendering has no closing one).
+    const args = shown.startsWith("[")
+      ? shown.slice(1, shown.endsWith("]") ? -1 : undefined)
+      : shown;
+    let kw = "";
+    for (const _ in this.kwargs) {
+      kw = `, **${renderBounded(this.kwargs, limit)}`;
+      break;
+    }
+    return `${renderBounded(this.actorName, 200).replace(/^"|"$/g, "")}(${args}${kw})`;
   }
 }
