@@ -1,10 +1,16 @@
 import { defineConfig } from "tsup";
 import { library } from "../../tsup.base.js";
 
-export default defineConfig({
-  ...library,
-  entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
-  // One copy of shared modules (the global broker, the encoder) between the two entries.
-  splitting: true,
-  external: ["vitest"],
-});
+export default defineConfig([
+  {
+    ...library,
+    format: ["esm"],
+    entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
+    // One copy of shared modules (the global broker, the encoder) between the two entries.
+    splitting: true,
+    external: ["vitest"],
+  },
+  // `@taskq/core/testing` is ESM only: its suites run under vitest, which cannot be
+  // require()d. The main entry is also built for require().
+  { ...library, format: ["cjs"], entry: { index: "src/index.ts" }, clean: false },
+]);
