@@ -17,7 +17,10 @@ function fileOf(s: Snippet): string {
   return join(DIR, s.lang === "ts" ? `${base}.mts` : `${base}.mjs`);
 }
 
-function runNode(file: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+function runNode(
+  file: string,
+  timeoutMs: number,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], { cwd: DIR, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
