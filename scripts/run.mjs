@@ -1,6 +1,6 @@
 // The two set-up commands of the README, on a machine that has only Node and npm:
-//   npm run demo   — install, build what is stale (quietly), run the count-words example
-//   npm test       — install, then the whole test suite (scripts/test.sh)
+//   node scripts/run.mjs demo — install, build what is stale (quietly), run the count-words example
+//   node scripts/run.mjs test — install, then the whole test suite (scripts/test.sh)
 // pnpm is pinned in package.json's packageManager; when the machine has another version (or
 // none), the pinned one is installed under .tools/ with npm and put first on PATH for every
 // child, since corepack cannot verify pnpm's signatures on every registry.
