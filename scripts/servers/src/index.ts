@@ -1,3 +1,6 @@
+export type { Dramatiq } from "./dramatiq.js";
+export { findDramatiq } from "./dramatiq.js";
+export { dramatiqInteropSuite } from "./dramatiq-suite.js";
 export type { MemcachedServer } from "./memcached.js";
 export { startMemcached } from "./memcached.js";
 export { findBinary, freePort } from "./process.js";
