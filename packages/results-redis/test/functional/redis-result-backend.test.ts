@@ -66,11 +66,15 @@ describe("RedisResultBackend", () => {
     const m2 = message.copy({ messageId: "b" });
     const first = b.getResult(m1, { block: true, timeout: 10_000 });
     const second = b.getResult(m2, { block: true, timeout: 10_000 });
-    const started = Date.now();
+    let firstStored = false;
     setTimeout(() => void b.storeResult(m2, 2, 60_000), 100);
-    setTimeout(() => void b.storeResult(m1, 1, 60_000), 300);
+    setTimeout(() => {
+      firstStored = true;
+      void b.storeResult(m1, 1, 60_000);
+    }, 1500);
     expect(await second).toBe(2);
-    expect(Date.now() - started).toBeLessThan(280);
+    // The second wait woke on its own store, not when the first wait's blocking call ended.
+    expect(firstStored).toBe(false);
     expect(await first).toBe(1);
   });
 
