@@ -77,7 +77,11 @@ export class RedisScheduleStore implements ScheduleStore {
       this.client = options.client;
     } else {
       const { Redis: RedisClient } = loadIoredis();
-      const connection: RedisOptions = { connectTimeout: options.connectionTimeout ?? 10_000 };
+      // Fail a command soon when the server is down: the scheduler retries on its own.
+      const connection: RedisOptions = {
+        connectTimeout: options.connectionTimeout ?? 10_000,
+        maxRetriesPerRequest: 2,
+      };
       this.client =
         options.url === undefined
           ? new RedisClient(connection)
