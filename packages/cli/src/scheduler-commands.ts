@@ -46,7 +46,10 @@ async function loadScheduler(modules: string[], paths: string[]): Promise<Schedu
     const found = [exports.scheduler, exports.default].find(isScheduler);
     if (found !== undefined) return found;
   }
-  throw new CliError(ExitCode.importOrBroker, `None of ${modules.join(", ")} has a scheduler: ${WHERE_HINT}`);
+  throw new CliError(
+    ExitCode.importOrBroker,
+    `None of ${modules.join(", ")} has a scheduler: ${WHERE_HINT}`,
+  );
 }
 
 function failure(err: unknown, doing: string): CliError {
@@ -104,7 +107,10 @@ function parse(argv: string[], usage: string) {
 
 /** `taskq scheduler <module...>`: run the module's schedules until SIGTERM or SIGINT (exit 0). */
 export async function schedulerCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, "Usage: taskq scheduler <module...> [--path DIR] [--verbose]");
+  const { values, positionals } = parse(
+    argv,
+    "Usage: taskq scheduler <module...> [--path DIR] [--verbose]",
+  );
   process.title = "taskq: scheduler";
   configureLogging("Scheduler", values.verbose ?? false, undefined);
   const log = getLogger("taskq.cli");
@@ -129,7 +135,10 @@ function describeSpec(spec: ScheduleRow["spec"]): string {
 }
 
 /** `taskq schedules <module...>`: one line per schedule (name, spec, next, last, last message). */
-export async function schedulesCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function schedulesCommand(
+  argv: string[],
+  out: (line: string) => void,
+): Promise<number> {
   const { values, positionals } = parse(argv, "Usage: taskq schedules <module...> [--path DIR]");
   configureLogging("MainProcess", values.verbose ?? false, undefined);
   const log = getLogger("taskq.cli");
@@ -152,7 +161,13 @@ export async function schedulesCommand(argv: string[], out: (line: string) => vo
       ]);
     }
     const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-    for (const row of table) out(row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd());
+    for (const row of table)
+      out(
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      );
     return ExitCode.ok;
   } finally {
     await closeScheduler(scheduler, log);

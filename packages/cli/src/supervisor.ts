@@ -185,7 +185,9 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
   }
 
   const schedules = command.scheduler
-    ? runSchedulesInMainProcess(command.modules, command.paths, log, (code) => shutdown("SIGTERM", code))
+    ? runSchedulesInMainProcess(command.modules, command.paths, log, (code) =>
+        shutdown("SIGTERM", code),
+      )
     : undefined;
   for (const slot of slots) start(slot);
   return done;

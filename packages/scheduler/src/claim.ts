@@ -15,7 +15,11 @@ export function parseClaim(text: string | undefined): Claim | undefined {
   if (text === undefined) return undefined;
   try {
     const claim = JSON.parse(text) as Claim;
-    if (typeof claim.owner === "string" && typeof claim.deadline === "number" && Array.isArray(claim.ticks))
+    if (
+      typeof claim.owner === "string" &&
+      typeof claim.deadline === "number" &&
+      Array.isArray(claim.ticks)
+    )
       return claim;
   } catch {
     // fall through: an unreadable claim is treated as expired and replaced

@@ -39,12 +39,16 @@ export function planTicks(input: PlanInput): Plan {
   const { timeline, next, now, grace, missed, maxCatchUp } = input;
   const lateBefore = now - grace;
   const onTime: PlannedTick[] = [];
-  for (let t = timeline.atOrAfter(Math.max(next, lateBefore)); t !== null && t <= now && onTime.length < ENUMERATION_CAP; ) {
+  for (
+    let t = timeline.atOrAfter(Math.max(next, lateBefore));
+    t !== null && t <= now && onTime.length < ENUMERATION_CAP;
+  ) {
     onTime.push({ at: t, late: false });
     t = timeline.after(t);
   }
   const after = timeline.after(now);
-  const missedCount = next < lateBefore ? timeline.count(next, lateBefore) : { count: 0, capped: false };
+  const missedCount =
+    next < lateBefore ? timeline.count(next, lateBefore) : { count: 0, capped: false };
   if (missedCount.count === 0) return { ticks: onTime, skipped: undefined, next: after };
   const keep = missed === "skip" ? 0 : missed === "once" ? 1 : maxCatchUp;
   const caughtUp = timeline.latest(next, lateBefore, keep).map((at) => ({ at, late: true }));

@@ -145,7 +145,12 @@ const SCHEDULER_OPTION_CHECKS: Record<string, OptionCheck> = {
   store: hasMethods("a ScheduleStore", "get", "compareAndSet", "delete", "close"),
   timezone: optionChecks.nonEmptyString,
   grace: optionChecks.nonNegativeNumber,
-  clock: hasMethods("a clock with now, setTimeout and clearTimeout", "now", "setTimeout", "clearTimeout"),
+  clock: hasMethods(
+    "a clock with now, setTimeout and clearTimeout",
+    "now",
+    "setTimeout",
+    "clearTimeout",
+  ),
 };
 
 function rejectUnknown(where: string, options: object, known: Record<string, unknown>): void {
@@ -247,7 +252,10 @@ export class Scheduler {
         `Schedule ${describeValue(name)}: the cron pattern must be a string, got ${describeValue(pattern)}`,
       );
     }
-    const timezone = checkTimezone(options.timezone ?? this.timezone, `Schedule ${describeValue(name)}`);
+    const timezone = checkTimezone(
+      options.timezone ?? this.timezone,
+      `Schedule ${describeValue(name)}`,
+    );
     const cron = parseCron(pattern, timezone, `Schedule ${describeValue(name)}`);
     const startAt = entry.startAt;
     entry.spec = pattern;
@@ -536,7 +544,8 @@ export class Scheduler {
     const claim = parseClaim(stored.claim);
     if (claim !== undefined) {
       if (claim.deadline > now) {
-        const until = next !== undefined && next > now ? Math.min(next, claim.deadline) : claim.deadline;
+        const until =
+          next !== undefined && next > now ? Math.min(next, claim.deadline) : claim.deadline;
         return until - now + 1;
       }
       return this.takeOver(entry, stored, claim, now);
@@ -552,7 +561,9 @@ export class Scheduler {
       maxCatchUp: entry.maxCatchUp,
     });
     const mine: Claim | undefined =
-      plan.ticks.length > 0 ? { owner: this.id, deadline: now + LEASE, ticks: plan.ticks } : undefined;
+      plan.ticks.length > 0
+        ? { owner: this.id, deadline: now + LEASE, ticks: plan.ticks }
+        : undefined;
     const r = await this.cas(
       entry.name,
       { spec: entry.fingerprint, next: stored.next ?? null, claim: null },
@@ -572,7 +583,12 @@ export class Scheduler {
     return 0;
   }
 
-  private async takeOver(entry: Entry, stored: StoredSchedule, claim: Claim, now: number): Promise<number> {
+  private async takeOver(
+    entry: Entry,
+    stored: StoredSchedule,
+    claim: Claim,
+    now: number,
+  ): Promise<number> {
     const mine: Claim = { owner: this.id, deadline: now + LEASE, ticks: claim.ticks };
     const r = await this.cas(
       entry.name,
@@ -604,7 +620,11 @@ export class Scheduler {
     while (current.ticks.length > 0) {
       if (!this.running || entry.removed) {
         // Hand the rest to whichever scheduler looks next, without waiting out the lease.
-        await this.cas(entry.name, { claim: text }, { claim: JSON.stringify({ ...current, deadline: 0 }) });
+        await this.cas(
+          entry.name,
+          { claim: text },
+          { claim: JSON.stringify({ ...current, deadline: 0 }) },
+        );
         return;
       }
       const now = this.clock.now();
@@ -612,7 +632,9 @@ export class Scheduler {
         const renewed = { ...current, deadline: now + LEASE };
         const renewedText = JSON.stringify(renewed);
         if (!(await this.cas(entry.name, { claim: text }, { claim: renewedText })).ok) {
-          log.warn(`Schedule ${name}: another scheduler took over its claimed run(s); leaving them to it.`);
+          log.warn(
+            `Schedule ${name}: another scheduler took over its claimed run(s); leaving them to it.`,
+          );
           return;
         }
         current = renewed;
@@ -624,7 +646,11 @@ export class Scheduler {
           `Schedule ${name} missed its run at ${iso(tick.at)} while no scheduler ran; sending it now (missed: ${JSON.stringify(entry.missed)}).`,
         );
       }
-      const sent = await this.enqueue(entry, tick.at, tickMessageId(entry.name, entry.target.actorName, tick.at));
+      const sent = await this.enqueue(
+        entry,
+        tick.at,
+        tickMessageId(entry.name, entry.target.actorName, tick.at),
+      );
       const rest: Claim = { ...current, ticks: current.ticks.slice(1) };
       const restText = rest.ticks.length > 0 ? JSON.stringify(rest) : null;
       const r = await this.cas(
@@ -639,7 +665,9 @@ export class Scheduler {
         return;
       }
       if (log.isLevelEnabled?.("debug")) {
-        log.debug(`Schedule ${name}: sent ${sent} for ${iso(tick.at)} as message ${sent.messageId}.`);
+        log.debug(
+          `Schedule ${name}: sent ${sent} for ${iso(tick.at)} as message ${sent.messageId}.`,
+        );
       }
       current = rest;
       text = restText;

@@ -35,7 +35,11 @@ export interface ScheduleStore {
    * the fields of `set` (`null`: delete the field). Resolves to whether it did, and the state
    * after.
    */
-  compareAndSet(name: string, expect: ScheduleFields, set: ScheduleFields): Promise<CompareAndSetResult>;
+  compareAndSet(
+    name: string,
+    expect: ScheduleFields,
+    set: ScheduleFields,
+  ): Promise<CompareAndSetResult>;
   /** Forget a schedule's stored state. */
   delete(name: string): Promise<void>;
   /** Release connections the store opened. */

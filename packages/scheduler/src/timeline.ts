@@ -1,5 +1,5 @@
-import { Cron } from "croner";
 import { InvalidArgument } from "@taskq/core";
+import { Cron } from "croner";
 
 /** Enumerating more ticks than this in one go is cut short (and counted as "at least"). */
 export const ENUMERATION_CAP = 10_000;
@@ -33,7 +33,10 @@ export function everyTimeline(anchor: number, interval: number): Timeline {
     count(from, to) {
       const first = atOrAfter(from);
       if (first >= to) return { count: 0, capped: false };
-      return { count: Math.floor((atOrAfter(to) - interval - first) / interval) + 1, capped: false };
+      return {
+        count: Math.floor((atOrAfter(to) - interval - first) / interval) + 1,
+        capped: false,
+      };
     },
   };
 }
@@ -102,7 +105,9 @@ export function cronTimeline(cron: Cron, startAt: number | undefined): Timeline 
 /** Throws an InvalidArgument unless `timezone` is an IANA time zone name this runtime knows. */
 export function checkTimezone(timezone: unknown, where: string): string {
   if (typeof timezone !== "string" || timezone.length === 0) {
-    throw new InvalidArgument(`${where}: timezone must be an IANA time zone name such as "Europe/Paris"`);
+    throw new InvalidArgument(
+      `${where}: timezone must be an IANA time zone name such as "Europe/Paris"`,
+    );
   }
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: timezone });

@@ -1,8 +1,8 @@
+import { rmSync } from "node:fs";
+import { sleep } from "@taskq/core/testing";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Running } from "../helpers.js";
 import { records, taskq, taskqDone, testEnv, waitUntil } from "../helpers.js";
-import { rmSync } from "node:fs";
-import { sleep } from "@taskq/core/testing";
 
 const running: Running[] = [];
 const files: string[] = [];
@@ -24,7 +24,9 @@ function start(args: string[], env: ReturnType<typeof testEnv>): Running {
 }
 
 const beats = (env: ReturnType<typeof testEnv>) =>
-  records(env).filter((r) => r.actor === "beat").map((r) => r.scheduledFor as number);
+  records(env)
+    .filter((r) => r.actor === "beat")
+    .map((r) => r.scheduledFor as number);
 
 describe("taskq scheduler / schedules / --scheduler", () => {
   test("a fleet without --scheduler runs no schedules; taskq scheduler runs them, exits 0 on SIGTERM; taskq schedules lists them", async () => {
@@ -45,14 +47,19 @@ describe("taskq scheduler / schedules / --scheduler", () => {
 
     const listed = await taskqDone(["schedules", "schedules.mjs"], env);
     expect(listed.code).toBe(0);
-    const lines = listed.output.trim().split("\n").filter((l) => !l.startsWith("["));
+    const lines = listed.output
+      .trim()
+      .split("\n")
+      .filter((l) => !l.startsWith("["));
     expect(lines[0]).toMatch(/^name +spec +next +last +last message id$/);
     expect(lines[1]).toMatch(
       /^beat +every 1s +\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z +\d{4}-\d\d-\d\dT[\d:.]+Z +[0-9a-f-]{36}$/,
     );
     const last = new Date(lines[1]!.split(/ +/)[4]!).getTime(); // after "every 1s" and next
     await waitUntil(() => beats(env).includes(last), { what: "the last listed run ran" });
-    expect(lines[2]).toMatch(/^nightly +30 2 \* \* \* +\d{4}-\d\d-\d\dT\d\d:(00|30):00\.000Z +- +-$/);
+    expect(lines[2]).toMatch(
+      /^nightly +30 2 \* \* \* +\d{4}-\d\d-\d\dT\d\d:(00|30):00\.000Z +- +-$/,
+    );
     expect(lines).toHaveLength(3);
     fleet.child.kill("SIGTERM");
     expect(await fleet.exited).toBe(0);
@@ -62,7 +69,9 @@ describe("taskq scheduler / schedules / --scheduler", () => {
     const env = testEnv();
     const fleet = start(["schedules.mjs", "-p", "1", "--scheduler"], env);
     await fleet.waitFor(/The scheduler is running in the main process/);
-    expect(fleet.output()).toMatch(/\[MainProcess\] \[taskq\.MainProcess\] \[INFO\] The scheduler is running/);
+    expect(fleet.output()).toMatch(
+      /\[MainProcess\] \[taskq\.MainProcess\] \[INFO\] The scheduler is running/,
+    );
     await waitUntil(() => beats(env).length >= 2, { timeout: 20_000, what: "2 beats ran" });
     fleet.child.kill("SIGTERM");
     expect(await fleet.exited).toBe(0);

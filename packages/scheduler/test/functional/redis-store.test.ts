@@ -12,7 +12,11 @@ afterEach(async () => {
 });
 
 function store(options: ConstructorParameters<typeof RedisScheduleStore>[0] = {}) {
-  const s = new RedisScheduleStore({ url: inject("redisUrl"), namespace: `t-${randomUUID()}`, ...options });
+  const s = new RedisScheduleStore({
+    url: inject("redisUrl"),
+    namespace: `t-${randomUUID()}`,
+    ...options,
+  });
   opened.push(s);
   return s;
 }
@@ -26,7 +30,9 @@ describe("RedisScheduleStore", () => {
       state: { spec: "x", next: "100" },
     });
     // A second claimer comparing the old next loses and sees the winner's state.
-    expect(await s.compareAndSet("a", { next: "100" }, { next: "200", claim: "c1" })).toMatchObject({ ok: true });
+    expect(await s.compareAndSet("a", { next: "100" }, { next: "200", claim: "c1" })).toMatchObject(
+      { ok: true },
+    );
     expect(await s.compareAndSet("a", { next: "100" }, { next: "200", claim: "c2" })).toEqual({
       ok: false,
       state: { spec: "x", next: "200", claim: "c1" },
@@ -37,7 +43,11 @@ describe("RedisScheduleStore", () => {
       state: { spec: "x", next: "200", lastRun: "150" },
     });
     const raw = new Redis(inject("redisUrl"));
-    expect(await raw.hgetall(`${s.namespace}:__schedules__.a`)).toEqual({ spec: "x", next: "200", lastRun: "150" });
+    expect(await raw.hgetall(`${s.namespace}:__schedules__.a`)).toEqual({
+      spec: "x",
+      next: "200",
+      lastRun: "150",
+    });
     await raw.quit();
     await s.delete("a");
     expect(await s.get("a")).toBeUndefined();
@@ -63,7 +73,11 @@ describe("RedisScheduleStore", () => {
       "RedisScheduleStore option client must be an ioredis client, got {}",
     );
     expect(
-      () => new RedisScheduleStore({ url: "redis://127.0.0.1:1", client: new Redis({ lazyConnect: true }) }),
+      () =>
+        new RedisScheduleStore({
+          url: "redis://127.0.0.1:1",
+          client: new Redis({ lazyConnect: true }),
+        }),
     ).toThrow("RedisScheduleStore takes either url or client, not both");
   });
 
@@ -72,7 +86,9 @@ describe("RedisScheduleStore", () => {
     opened.push(s);
     const error = await s.get("a").catch((err: unknown) => err);
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as Error).message).toMatch(/^Could not read schedule "a" on Redis at 127\.0\.0\.1:1: /);
+    expect((error as Error).message).toMatch(
+      /^Could not read schedule "a" on Redis at 127\.0\.0\.1:1: /,
+    );
   });
 });
 

@@ -14,7 +14,10 @@ afterEach(async () => {
 
 async function cronRun(pattern: string, options: { timezone?: string } = {}) {
   const env = setup();
-  const s = new Scheduler({ broker: env.broker, ...(options.timezone ? { timezone: options.timezone } : {}) });
+  const s = new Scheduler({
+    broker: env.broker,
+    ...(options.timezone ? { timezone: options.timezone } : {}),
+  });
   schedulers.push(s);
   await s.cron("c", env.task, pattern);
   await s.start();
@@ -29,7 +32,10 @@ describe("cron patterns", () => {
     const { sent, s } = await cronRun("0 5 * * tue");
     expect((await s.list())[0]!.nextRun).toBe(at("2026-01-06T05:00:00Z"));
     await run(14 * DAY);
-    expect(isoTicks(sent.ticks())).toEqual(["2026-01-06T05:00:00.000Z", "2026-01-13T05:00:00.000Z"]);
+    expect(isoTicks(sent.ticks())).toEqual([
+      "2026-01-06T05:00:00.000Z",
+      "2026-01-13T05:00:00.000Z",
+    ]);
   });
 
   test("seconds are optional: a 6-field pattern ticks on seconds", async () => {
@@ -54,7 +60,11 @@ describe("cron patterns", () => {
     await s.start();
     await run(3 * DAY);
     const by = (name: string) =>
-      isoTicks(env.sent.messages.filter((m) => m.message.options.schedule_name === name).map((m) => m.message.options.scheduled_for as number));
+      isoTicks(
+        env.sent.messages
+          .filter((m) => m.message.options.schedule_name === name)
+          .map((m) => m.message.options.scheduled_for as number),
+      );
     // 2026-01-01 is a Thursday: Thursday and Friday, then the weekend.
     expect(by("work-hours")).toEqual([
       "2026-01-01T09:30:00.000Z",
@@ -76,7 +86,10 @@ describe("cron patterns", () => {
     fakeTime("2026-06-01T00:00:01Z");
     const { sent } = await cronRun("0 9 * * *", { timezone: "Asia/Tokyo" });
     await run(2 * DAY);
-    expect(isoTicks(sent.ticks())).toEqual(["2026-06-02T00:00:00.000Z", "2026-06-03T00:00:00.000Z"]);
+    expect(isoTicks(sent.ticks())).toEqual([
+      "2026-06-02T00:00:00.000Z",
+      "2026-06-03T00:00:00.000Z",
+    ]);
   });
 });
 

@@ -79,9 +79,9 @@ describe("every", () => {
     await third.start();
     await run(50 * SECOND);
     expect(sent.ticks().slice(3)).toEqual([restart, restart + 45 * SECOND]);
-    expect(logs.some((l) => l.level === "info" && /changed from .*60000.* to .*45000/.test(l.msg))).toBe(
-      true,
-    );
+    expect(
+      logs.some((l) => l.level === "info" && /changed from .*60000.* to .*45000/.test(l.msg)),
+    ).toBe(true);
   });
 
   test("startAt sets the grid's origin", async () => {
@@ -135,7 +135,11 @@ describe("missed runs after downtime", () => {
     expect(warnings).toContain(
       'Schedule "job" missed its run at 2026-01-01T00:10:00.000Z while no scheduler ran; sending it now (missed: "once").',
     );
-    expect(warnings.some((m) => m.includes("missed 9 run(s) from 2026-01-01T00:01:00.000Z to 2026-01-01T00:09:00.000Z"))).toBe(true);
+    expect(
+      warnings.some((m) =>
+        m.includes("missed 9 run(s) from 2026-01-01T00:01:00.000Z to 2026-01-01T00:09:00.000Z"),
+      ),
+    ).toBe(true);
     await run(MINUTE);
     expect(sent.ticks()).toEqual([t0, t0 + 10 * MINUTE, t0 + 11 * MINUTE]);
   });
@@ -153,7 +157,14 @@ describe("missed runs after downtime", () => {
   test('"all" stops at maxCatchUp: the latest ones, the rest logged as not sent', async () => {
     const { sent, t0 } = await downtime({ missed: "all", maxCatchUp: 3 });
     expect(sent.ticks()).toEqual([t0, t0 + 8 * MINUTE, t0 + 9 * MINUTE, t0 + 10 * MINUTE]);
-    expect(logs.some((l) => l.level === "warn" && l.msg.includes('missed 7 run(s)') && l.msg.includes("maxCatchUp: 3"))).toBe(true);
+    expect(
+      logs.some(
+        (l) =>
+          l.level === "warn" &&
+          l.msg.includes("missed 7 run(s)") &&
+          l.msg.includes("maxCatchUp: 3"),
+      ),
+    ).toBe(true);
   });
 
   test("a tick a few seconds late (a quick restart) is on time, not missed", async () => {
@@ -223,7 +234,11 @@ describe("several schedulers on one store", () => {
     expect(sent.ticks()).toEqual([t0]);
     expect(sent.messages[0]!.at - t0).toBeLessThanOrEqual(5 * SECOND);
     expect(
-      logs.some((l) => l.level === "warn" && /claimed run\(s\) 2026-01-01T00:00:00.000Z and did not send them/.test(l.msg)),
+      logs.some(
+        (l) =>
+          l.level === "warn" &&
+          /claimed run\(s\) 2026-01-01T00:00:00.000Z and did not send them/.test(l.msg),
+      ),
     ).toBe(true);
     await run(MINUTE);
     expect(sent.ticks()).toEqual([t0, t0 + MINUTE]);
@@ -243,7 +258,9 @@ describe("several schedulers on one store", () => {
     await s.start();
     await run(30 * SECOND);
     expect(sent.ticks()).toEqual([t0]);
-    expect(logs.filter((l) => l.level === "error" && l.msg.includes("broker down"))).toHaveLength(3);
+    expect(logs.filter((l) => l.level === "error" && l.msg.includes("broker down"))).toHaveLength(
+      3,
+    );
   });
 });
 
@@ -264,7 +281,9 @@ describe("trigger, remove, enabled", () => {
       lastRun: t0 + 2 * MINUTE,
       lastMessageId: message.messageId,
     });
-    await expect(s.trigger("nope")).rejects.toThrow('No schedule named "nope"; declared are: "job"');
+    await expect(s.trigger("nope")).rejects.toThrow(
+      'No schedule named "nope"; declared are: "job"',
+    );
   });
 
   test("remove stops a schedule and forgets its state", async () => {
@@ -292,7 +311,14 @@ describe("trigger, remove, enabled", () => {
     await off.every("job", task, MINUTE, { missed: "all", startAt: t0 });
     await off.start();
     await run(5 * MINUTE);
-    expect(sent.ticks()).toEqual([t0, t0 + MINUTE, t0 + 2 * MINUTE, t0 + 3 * MINUTE, t0 + 4 * MINUTE, t0 + 5 * MINUTE]);
+    expect(sent.ticks()).toEqual([
+      t0,
+      t0 + MINUTE,
+      t0 + 2 * MINUTE,
+      t0 + 3 * MINUTE,
+      t0 + 4 * MINUTE,
+      t0 + 5 * MINUTE,
+    ]);
     await off.stop();
 
     const disabled = scheduler({ broker, store });
@@ -301,7 +327,12 @@ describe("trigger, remove, enabled", () => {
     await run(10 * MINUTE + 30 * SECOND);
     expect(sent.ticks()).toHaveLength(6);
     expect(await disabled.list()).toEqual([
-      expect.objectContaining({ name: "job", enabled: false, nextRun: null, lastRun: t0 + 5 * MINUTE }),
+      expect.objectContaining({
+        name: "job",
+        enabled: false,
+        nextRun: null,
+        lastRun: t0 + 5 * MINUTE,
+      }),
     ]);
     await disabled.stop();
 
@@ -325,7 +356,11 @@ describe("what is sent", () => {
     await run(SECOND);
     const [{ message }] = sent.messages as [{ message: Message }];
     expect(message.args).toEqual([3]);
-    expect(message.options).toMatchObject({ max_retries: 1, schedule_name: "msg", scheduled_for: t0 });
+    expect(message.options).toMatchObject({
+      max_retries: 1,
+      schedule_name: "msg",
+      scheduled_for: t0,
+    });
   });
 
   test("jitter delays each message by at most jitter ms, not the grid", async () => {
@@ -354,7 +389,9 @@ describe("what is sent", () => {
     await s2.start();
     await run(SECOND);
     expect(a.sent.messages[0]!.message.messageId).toBe(b.sent.messages[0]!.message.messageId);
-    expect(a.sent.messages[0]!.message.messageId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(a.sent.messages[0]!.message.messageId).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   test("an injected clock decides when ticks are", async () => {
@@ -381,19 +418,55 @@ describe("bad input", () => {
   const s = new Scheduler({ broker: task.broker });
 
   test.each([
-    [() => s.cron("c", task, "61 * * * *"), 'Schedule "c": invalid cron pattern "61 * * * *": CronPattern: Invalid value for minute: 61'],
-    [() => s.cron("c", task, "* * *"), 'Schedule "c": cron pattern "* * *" must have 5 fields (minute hour day month weekday) or 6 (seconds first), it has 3'],
+    [
+      () => s.cron("c", task, "61 * * * *"),
+      'Schedule "c": invalid cron pattern "61 * * * *": CronPattern: Invalid value for minute: 61',
+    ],
+    [
+      () => s.cron("c", task, "* * *"),
+      'Schedule "c": cron pattern "* * *" must have 5 fields (minute hour day month weekday) or 6 (seconds first), it has 3',
+    ],
     [() => s.cron("c", task, "0 0 31 2 *"), 'Schedule "c": cron pattern "0 0 31 2 *" never fires'],
-    [() => s.cron("c", task, "0 5 * * *", { timezone: "Mars/Olympus" }), 'Schedule "c": unknown time zone "Mars/Olympus" (give an IANA name such as "Europe/Paris")'],
-    [() => s.every("e", task, 0), 'Schedule "e": the interval must be a whole number of ms > 0, got 0'],
-    [() => s.every("e", task, MINUTE, { missed: "sometimes" as never }), 'Schedule "e" option missed must be one of "skip", "once", "all", got "sometimes"'],
-    [() => s.every("e", task, MINUTE, { maxCatchup: 3 } as never), 'Schedule "e": unknown option "maxCatchup"; accepted are args, kwargs, timezone, missed, maxCatchUp, startAt, jitter, enabled'],
-    [() => s.every("e", task.message(), MINUTE, { args: [1] }), 'Schedule "e": args and kwargs go with an actor; a message carries its own'],
-    [() => s.every("e", "task" as never, MINUTE), 'Schedule "e": what to send must be an actor or a Message, got "task"'],
-    [() => s.every("", task, MINUTE), 'A schedule\'s name must be a string of 1 to 200 characters, got ""'],
-    [() => new Scheduler({ timezone: "Nowhere" }), 'Scheduler: unknown time zone "Nowhere" (give an IANA name such as "Europe/Paris")'],
-    [() => new Scheduler({ grace: -1 }), "Scheduler option grace must be a finite number ≥ 0, got -1"],
-    [() => new Scheduler({ store: {} as never }), "Scheduler option store must be a ScheduleStore, got {}"],
+    [
+      () => s.cron("c", task, "0 5 * * *", { timezone: "Mars/Olympus" }),
+      'Schedule "c": unknown time zone "Mars/Olympus" (give an IANA name such as "Europe/Paris")',
+    ],
+    [
+      () => s.every("e", task, 0),
+      'Schedule "e": the interval must be a whole number of ms > 0, got 0',
+    ],
+    [
+      () => s.every("e", task, MINUTE, { missed: "sometimes" as never }),
+      'Schedule "e" option missed must be one of "skip", "once", "all", got "sometimes"',
+    ],
+    [
+      () => s.every("e", task, MINUTE, { maxCatchup: 3 } as never),
+      'Schedule "e": unknown option "maxCatchup"; accepted are args, kwargs, timezone, missed, maxCatchUp, startAt, jitter, enabled',
+    ],
+    [
+      () => s.every("e", task.message(), MINUTE, { args: [1] }),
+      'Schedule "e": args and kwargs go with an actor; a message carries its own',
+    ],
+    [
+      () => s.every("e", "task" as never, MINUTE),
+      'Schedule "e": what to send must be an actor or a Message, got "task"',
+    ],
+    [
+      () => s.every("", task, MINUTE),
+      'A schedule\'s name must be a string of 1 to 200 characters, got ""',
+    ],
+    [
+      () => new Scheduler({ timezone: "Nowhere" }),
+      'Scheduler: unknown time zone "Nowhere" (give an IANA name such as "Europe/Paris")',
+    ],
+    [
+      () => new Scheduler({ grace: -1 }),
+      "Scheduler option grace must be a finite number ≥ 0, got -1",
+    ],
+    [
+      () => new Scheduler({ store: {} as never }),
+      "Scheduler option store must be a ScheduleStore, got {}",
+    ],
   ])("%# is an InvalidArgument naming the problem", (call, message) => {
     let error: unknown;
     try {
