@@ -354,6 +354,7 @@ export class Scheduler {
       if (entry.loop) loops.push(entry.loop);
     }
     await Promise.all(loops);
+    for (const entry of this.entries.values()) entry.loop = undefined;
     log.info(`Scheduler ${this.id} stopped.`);
   }
 

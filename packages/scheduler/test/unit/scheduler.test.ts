@@ -84,6 +84,21 @@ describe("every", () => {
     ).toBe(true);
   });
 
+  test("the same scheduler stopped and started again sends again", async () => {
+    const t0 = fakeTime(T0);
+    const { broker, sent, task } = setup();
+    const s = scheduler({ broker });
+    await s.every("job", task, MINUTE);
+    await s.start();
+    await run(SECOND);
+    await s.stop();
+    await run(MINUTE);
+    expect(sent.ticks()).toEqual([t0]);
+    await s.start();
+    await run(SECOND);
+    expect(sent.ticks()).toEqual([t0, t0 + MINUTE]);
+  });
+
   test("startAt sets the grid's origin", async () => {
     const t0 = fakeTime(T0);
     const { broker, sent, task } = setup();
@@ -354,7 +369,7 @@ describe("what is sent", () => {
     await s.every("msg", task.messageWithOptions({ args: [3], maxRetries: 1 }), MINUTE);
     await s.start();
     await run(SECOND);
-    const [{ message }] = sent.messages as [{ message: Message }];
+    const { message } = sent.messages[0]!;
     expect(message.args).toEqual([3]);
     expect(message.options).toMatchObject({
       max_retries: 1,
