@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { ConnectionError, InvalidArgument } from "@taskq/core";
+import type { Message } from "@taskq/core";
+import { ConnectionError, InvalidArgument, StubBroker } from "@taskq/core";
 import { captureLogs, sleep } from "@taskq/core/testing";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, inject, test } from "vitest";
@@ -119,5 +120,34 @@ describe("schedulers on Redis", () => {
       lastMessageId: sent.messages.at(-1)!.message.messageId,
       nextRun: ticks.at(-1)! + 500,
     });
+  });
+
+  test("a tick claimed by a scheduler that never sends it is sent by another within 5 s", async () => {
+    const logs = captureLogs();
+    const { broker, sent, task } = setup();
+    const namespace = `t-${randomUUID()}`;
+    class Hung extends StubBroker {
+      protected override doEnqueue<R>(): Promise<Message<R>> {
+        return new Promise(() => {});
+      }
+    }
+    const hung = new Hung();
+    hung.declareQueue("default");
+    const stuck = new Scheduler({ broker: hung, store: store({ namespace }) });
+    await stuck.every("job", task, 60_000);
+    await stuck.start();
+    const look = store({ namespace });
+    while ((await look.get("job"))?.claim === undefined) await sleep(10);
+    const claimedAt = Date.now();
+    const survivor = new Scheduler({ broker, store: store({ namespace }) });
+    opened.push(survivor);
+    await survivor.every("job", task, 60_000);
+    await survivor.start();
+    while (sent.messages.length === 0 && Date.now() - claimedAt < 10_000) await sleep(20);
+    expect(sent.messages).toHaveLength(1);
+    expect(Date.now() - claimedAt).toBeLessThan(5000);
+    expect(
+      logs.some((l) => l.level === "warn" && l.msg.includes("did not send them in time")),
+    ).toBe(true);
   });
 });
