@@ -13,12 +13,15 @@ export interface WorkerCommand {
   watch: string | undefined;
   shutdownTimeout: number;
   verbose: boolean;
+  scheduler: boolean;
 }
 
 export const HELP = `Usage: taskq <module...> [options]
        taskq queues <module...> [--path DIR]
        taskq dead-letters <module> <queue> [--requeue | --purge] [--limit N]
        taskq send <module> <actor> [--args JSON]
+       taskq scheduler <module...> [--path DIR]   (run the module's schedules)
+       taskq schedules <module...> [--path DIR]   (list them: next and last run)
 
 Run taskq workers for the actors the modules declare. A module sets the broker
 (setBroker) and declares actors; .js, .mjs and .cjs files load as they are, .ts
@@ -34,6 +37,7 @@ Options:
       --watch DIR                restart the workers when sources under DIR change (development)
       --worker-shutdown-timeout MS
                                  how long running actors get to finish on shutdown (default: 600000)
+      --scheduler                also run the module's schedules in the main process
   -v, --verbose                  log at debug level (every message received and completed)
   -V, --version                  print the version and exit
   -h, --help                     print this help and exit
@@ -92,6 +96,7 @@ export function parseWorkerArgs(argv: string[]): Parsed {
       watch: values.watch,
       shutdownTimeout,
       verbose: values.verbose ?? false,
+      scheduler: values.scheduler ?? false,
     },
   };
 }
@@ -111,6 +116,7 @@ function parse(argv: string[]) {
       watch: { type: "string" },
       "worker-shutdown-timeout": { type: "string" },
       verbose: { type: "boolean", short: "v" },
+      scheduler: { type: "boolean" },
       version: { type: "boolean", short: "V" },
       help: { type: "boolean", short: "h" },
     },

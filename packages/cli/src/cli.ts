@@ -1,6 +1,7 @@
 import { deadLettersCommand, queuesCommand, sendCommand } from "./admin.js";
 import { HELP, parseWorkerArgs } from "./args.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { schedulerCommand, schedulesCommand } from "./scheduler-commands.js";
 import { runSupervisor, workerCommandFromEnv } from "./supervisor.js";
 import { version } from "./version.js";
 import { runWorkerProcess } from "./worker-process.js";
@@ -20,6 +21,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return deadLettersCommand(argv.slice(1), out);
     case "send":
       return sendCommand(argv.slice(1), out);
+    case "scheduler":
+      return schedulerCommand(argv.slice(1));
+    case "schedules":
+      return schedulesCommand(argv.slice(1), out);
   }
   const parsed = parseWorkerArgs(argv);
   if (parsed.kind === "help") {

@@ -57,16 +57,17 @@ export async function registerTypeScript(): Promise<void> {
   register();
 }
 
-/** Import the modules in order; an import failure is exit 2 with its error. */
+/** Import the modules in order; an import failure is exit 2 with its error. Resolves to their exports. */
 export async function importModules(
   specs: readonly string[],
   paths: readonly string[],
-): Promise<void> {
+): Promise<Record<string, unknown>[]> {
   if (needsTypeScript(specs)) await registerTypeScript();
+  const namespaces: Record<string, unknown>[] = [];
   for (const spec of specs) {
     const url = resolveModule(spec, paths);
     try {
-      await import(url);
+      namespaces.push(await import(url));
     } catch (err) {
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
       throw new CliError(ExitCode.importOrBroker, `Could not import module ${spec}:\n${detail}`, {
@@ -74,4 +75,5 @@ export async function importModules(
       });
     }
   }
+  return namespaces;
 }

@@ -8,6 +8,7 @@ import { configureLogging } from "./logging.js";
 import { MainProcessModules } from "./main-process-modules.js";
 import { findTsx, needsTypeScript } from "./modules.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
+import { runSchedulesInMainProcess } from "./scheduler-commands.js";
 import { version } from "./version.js";
 import type { WorkerReport } from "./worker-process.js";
 
@@ -78,7 +79,7 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     if (ended) return;
     ended = true;
     if (command.pidFile !== undefined) removePidFile(command.pidFile);
-    void plugins.close().finally(() => finish(code));
+    void Promise.all([plugins.close(), schedules?.stop()]).finally(() => finish(code));
   };
 
   const start = (slot: Slot) => {
@@ -183,6 +184,11 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     void done.then(() => watcher.close());
   }
 
+  const schedules = command.scheduler
+    ? runSchedulesInMainProcess(command.modules, command.paths, log, (code) =>
+        shutdown("SIGTERM", code),
+      )
+    : undefined;
   for (const slot of slots) start(slot);
   return done;
 }
