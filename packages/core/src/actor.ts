@@ -5,8 +5,8 @@ import { Message } from "./message.js";
 import type { ActorOptions, MessageOptions } from "./options.js";
 import { toWireOptions } from "./options.js";
 import { setOwn } from "./own.js";
-import { describeValue } from "./validate.js";
 import { assertQueueName } from "./queue-names.js";
+import { describeValue } from "./validate.js";
 
 /** Where and how an actor is declared: its identity plus its default options. */
 export interface ActorDeclaration extends ActorOptions {

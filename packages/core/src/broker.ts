@@ -1,5 +1,6 @@
 import type { Actor } from "./actor.js";
 import type { ConsumeOptions, Consumer } from "./consumer.js";
+import { isInstance } from "./error-text.js";
 import {
   ActorNotFound,
   BrokerError,
@@ -235,7 +236,7 @@ export abstract class Broker {
   }
 
   private hookFailed(m: Middleware, name: HookName, err: unknown, propagate: boolean): void {
-    if (propagate && err instanceof MiddlewareError) throw err;
+    if (propagate && isInstance(err, MiddlewareError)) throw err;
     log.error({ err }, `Unexpected failure in ${name} of ${middlewareName(m)}; ignored.`);
   }
 

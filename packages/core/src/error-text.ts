@@ -11,6 +11,18 @@ const MESSAGE_LIMIT = 1024;
 /** Upper bound of the `traceback` option written on retried and dead-lettered messages (UTF-8 bytes). */
 export const TRACEBACK_LIMIT = 4096;
 
+/**
+ * `value instanceof cls`, false instead of throwing: `instanceof` runs a Proxy's
+ * getPrototypeOf trap, and an actor may throw such a Proxy.
+ */
+export function isInstance(value: unknown, cls: Function): boolean {
+  try {
+    return value instanceof cls;
+  } catch {
+    return false;
+  }
+}
+
 function cut(text: string, limit: number): string {
   return text.length <= limit
     ? text

@@ -1,6 +1,7 @@
 import type { BrokerOptions, DeadLetterInfo, JoinOptions, QueueMessageCounts } from "../broker.js";
 import { Broker } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
+import { describeError } from "../error-text.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import { Message } from "../message.js";
@@ -281,7 +282,7 @@ class StubConsumer implements Consumer {
           `Undecodable message on queue ${this.queueName}; moving it to the dead letters.`,
         );
         const exception =
-          err instanceof DecodeError ? err : new DecodeError(String(err), data, err);
+          err instanceof DecodeError ? err : new DecodeError(describeError(err).message, data, err);
         this.ledger.bury({ queueName: this.queueName, data, message: null, exception });
         continue;
       }

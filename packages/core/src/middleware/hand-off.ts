@@ -1,3 +1,4 @@
+import { isInstance } from "../error-text.js";
 import {
   ActorNotFound,
   DecodeError,
@@ -8,19 +9,15 @@ import {
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 
+const PERMANENT = [InvalidArgument, ActorNotFound, QueueNotFound, EncodeError, DecodeError];
+
 /**
  * Errors that no amount of requeueing fixes: a queue or actor this broker does not know, a
  * value JSON cannot carry, a malformed message. Decided on taskq's own classes only: a
  * TypeError may come from a middleware's bug or a backend hiccup, and is treated as passing.
  */
 export function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof InvalidArgument ||
-    err instanceof ActorNotFound ||
-    err instanceof QueueNotFound ||
-    err instanceof EncodeError ||
-    err instanceof DecodeError
-  );
+  return PERMANENT.some((cls) => isInstance(err, cls));
 }
 
 /**

@@ -1,9 +1,9 @@
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
+import { describeError, isInstance, traceback } from "../error-text.js";
 import { Retry } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
-import { describeError, traceback } from "../error-text.js";
 import type { BackoffStrategy } from "../options.js";
 import { isThrown, readOption, targetActorName, targetLabel } from "../options.js";
 import { handOff } from "./hand-off.js";
@@ -110,8 +110,8 @@ export class Retries extends Middleware {
     }
 
     let delay: number;
-    if (error instanceof Retry && error.delay !== undefined) {
-      delay = error.delay;
+    if (isInstance(error, Retry) && (error as Retry).delay !== undefined) {
+      delay = (error as Retry).delay as number;
     } else {
       const maxBackoff = Math.min(
         readOption(options, actor, "maxBackoff") ?? this.maxBackoff,

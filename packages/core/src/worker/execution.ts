@@ -2,7 +2,7 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import type { ExecutionContext } from "../context.js";
 import { runInContext } from "../context.js";
-import { describeError } from "../error-text.js";
+import { describeError, isInstance } from "../error-text.js";
 import { RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -111,7 +111,7 @@ export class Execution implements ExecutionContext {
   private beforeFailed(err: unknown): void {
     this.fnSettled = true;
     if (this.decided) this.release();
-    else if (err instanceof SkipMessage) this.skip(err);
+    else if (isInstance(err, SkipMessage)) this.skip(err as SkipMessage);
     // A MiddlewareError from a before hook fails the attempt like an actor error.
     else this.complete(undefined, err, true);
   }
@@ -177,7 +177,7 @@ export class Execution implements ExecutionContext {
     const proxy = this.proxy;
     if (threw) {
       proxy.stuffException(error);
-      if (error instanceof Retry || error instanceof RateLimitExceeded) {
+      if (isInstance(error, Retry) || isInstance(error, RateLimitExceeded)) {
         log.debug(
           `${clip(proxy.actorName)} asked for message ${clip(proxy.messageId)} to be retried: ${describeError(error).message}`,
         );
@@ -207,7 +207,7 @@ export class Execution implements ExecutionContext {
       proxy,
       threw ? { exception: error } : { result },
     );
-    this.then(after);
+    this.finishAfter(after);
   }
 
   private skip(error: SkipMessage): void {
@@ -216,11 +216,11 @@ export class Execution implements ExecutionContext {
     // all say it was skipped, and why.
     this.proxy.stuffException(error);
     this.host.log.warn(`Message ${this.proxy} was skipped.`);
-    this.then(this.host.broker.emitAfter("afterSkipMessage", this.proxy));
+    this.finishAfter(this.host.broker.emitAfter("afterSkipMessage", this.proxy));
   }
 
   /** Settle once the after hooks are done (they never reject: emitAfter logs their errors). */
-  private then(after: void | Promise<void>): void {
+  private finishAfter(after: void | Promise<void>): void {
     if (after) after.then(() => this.finish()).catch((err: unknown) => this.internalError(err));
     else this.finish();
   }

@@ -1,4 +1,5 @@
 import type { Broker } from "../broker.js";
+import { isInstance } from "../error-text.js";
 import { ActorNotFound, InvalidArgument, MiddlewareError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { lazyLogger } from "../logger.js";
@@ -296,7 +297,7 @@ export class Worker implements ExecutionHost {
       const before = b.emitBefore(failed ? "beforeNack" : "beforeAck", proxy);
       if (before) await before;
     } catch (err) {
-      if (!(err instanceof MiddlewareError)) throw err;
+      if (!isInstance(err, MiddlewareError)) throw err;
       this.log.error(
         { err },
         `A ${failed ? "beforeNack" : "beforeAck"} hook failed; settling message ${proxy.messageId} anyway.`,
