@@ -16,6 +16,7 @@ import type { HookName, Middleware, MiddlewareHooks } from "./middleware/middlew
 import { HOOK_NAMES } from "./middleware/middleware.js";
 import { checkOption } from "./options.js";
 import { assertQueueName, dqName, qName } from "./queue-names.js";
+import { renderBounded } from "./render.js";
 import type { ResultReader } from "./results/types.js";
 
 export interface BrokerOptions {
@@ -314,7 +315,9 @@ export abstract class Broker {
   getActor(actorName: string): Actor {
     const actor = this.actors.get(actorName);
     if (actor === undefined)
-      throw new ActorNotFound(`Actor ${JSON.stringify(actorName)} is not declared on this broker`);
+      throw new ActorNotFound(
+        `Actor ${renderBounded(actorName, 200)} is not declared on this broker`,
+      );
     return actor;
   }
 
@@ -359,7 +362,9 @@ export abstract class Broker {
   private prepare<R>(message: Message<R>, delay: number | undefined): Message<R> {
     const queueName = qName(message.queueName);
     if (!this.queues.has(queueName)) {
-      throw new QueueNotFound(`Queue ${JSON.stringify(queueName)} is not declared on this broker`);
+      throw new QueueNotFound(
+        `Queue ${renderBounded(queueName, 200)} is not declared on this broker`,
+      );
     }
     if (delay !== undefined && delay > 0) {
       return message.copy({ queueName: dqName(queueName), options: { eta: Date.now() + delay } });

@@ -127,7 +127,12 @@ describe("a skipped message records SkipMessage as its exception", () => {
     const backend = new StubResultBackend();
     broker.addMiddleware(new Results({ backend, storeResults: true }));
     let ran = false;
-    const old = actor(() => void (ran = true), { broker, actorName: "old", maxAge: 1000 });
+    const old = actor(
+      () => {
+        ran = true;
+      },
+      { broker, actorName: "old", maxAge: 1000 },
+    );
     await startWorker();
     const m = old.message();
     await broker.enqueue(m.copy({ messageTimestamp: Date.now() - 5000 }));

@@ -7,6 +7,7 @@ import { lazyLogger } from "../logger.js";
 import { Message } from "../message.js";
 import { MessageProxy } from "../message-proxy.js";
 import { dqName, qName } from "../queue-names.js";
+import { renderBounded } from "../render.js";
 import { Fifo } from "../worker/fifo.js";
 
 const log = lazyLogger("taskq.StubBroker");
@@ -16,9 +17,15 @@ export interface DeadLetter {
   queueName: string;
   /** The bytes as they were on the queue. */
   data: Uint8Array;
-  /** The decoded message; null when the bytes were undecodable. */
+  /**
+   * The message as it was dead-lettered, its `traceback` option saying why; null when the
+   * bytes were undecodable.
+   */
   message: Message | null;
-  /** Why it died: the actor's last error, or the DecodeError. */
+  /**
+   * Why it died: the actor's last error, a SkipMessage (age limit), the error of a hand-off
+   * that could not be enqueued, or the DecodeError.
+   */
   exception: unknown;
 }
 
@@ -82,7 +89,7 @@ export class StubBroker extends Broker {
   private queue(name: string): StubQueue {
     const q = this.stubQueues.get(name);
     if (q === undefined)
-      throw new QueueNotFound(`Queue ${JSON.stringify(name)} is not declared on this broker`);
+      throw new QueueNotFound(`Queue ${renderBounded(name, 200)} is not declared on this broker`);
     return q;
   }
 
