@@ -168,6 +168,31 @@ describe("a message never crashes a worker", () => {
     expect(lines.filter((l) => l.includes("Failed to process message"))).toHaveLength(8);
   });
 
+  test("an actor that returns a hostile value fails its message; the worker goes on", async () => {
+    const trap = () =>
+      new Proxy(
+        {},
+        {
+          get() {
+            throw new Error("trap");
+          },
+        },
+      );
+    const done: string[] = [];
+    const a = actor((kind: string) => (kind === "hostile" ? trap() : void done.push(kind)), {
+      broker,
+      actorName: "a",
+      maxRetries: 0,
+    });
+    await startWorker();
+    await a.send("hostile");
+    await a.send("fine");
+    await broker.join("default", { failFast: false, timeout: 5000 });
+    expect(done).toEqual(["fine"]);
+    expect(broker.deadLetters).toHaveLength(1);
+    expect((broker.deadLetters[0]!.exception as Error).message).toBe("trap");
+  });
+
   test("the default ConsoleLogger never throws and stays bounded, whatever it is given", () => {
     const lines: string[] = [];
     const log = new ConsoleLogger({ level: "debug", write: (l) => lines.push(l) });

@@ -146,7 +146,12 @@ export class ConsumerLoop {
       this.drained = batch.length < free;
       if (batch.length > 0) {
         this.outstanding += batch.length;
-        host.receive(this, batch);
+        try {
+          host.receive(this, batch);
+        } catch (err) {
+          // A bug must not end this loop: the queue would silently stop being consumed.
+          host.log.error({ err }, `Could not take in a batch from queue ${this.queueName}.`);
+        }
       }
     }
   }

@@ -74,7 +74,12 @@ export class Execution implements ExecutionContext {
   }
 
   start(): void {
-    runInContext(this, () => this.run());
+    try {
+      runInContext(this, () => this.run());
+    } catch (err) {
+      // Nothing may escape into the worker's dispatch loop and stop it.
+      this.internalError(err);
+    }
   }
 
   interrupt(reason: unknown): boolean {
@@ -136,15 +141,18 @@ export class Execution implements ExecutionContext {
         .debug(`Received args=${renderBounded(proxy.args)} kwargs=${renderBounded(proxy.kwargs)}.`);
     }
     let r: unknown;
+    let thenable: boolean;
     try {
       const fn = this.actor.fn as (...args: unknown[]) => unknown;
       r = fn(...proxy.message.callArguments());
+      // Inside the try: reading `then` off a hostile return value (a Proxy) may throw.
+      thenable = isThenable(r);
     } catch (err) {
       this.fnSettled = true;
       this.complete(undefined, err, true);
       return;
     }
-    if (isThenable(r)) {
+    if (thenable) {
       Promise.resolve(r)
         .then(
           (value) => this.fnDone(value, undefined, false),
