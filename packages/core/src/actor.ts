@@ -4,7 +4,9 @@ import { getBroker } from "./global.js";
 import { Message } from "./message.js";
 import type { ActorOptions, MessageOptions } from "./options.js";
 import { toWireOptions } from "./options.js";
+import { setOwn } from "./own.js";
 import { assertQueueName } from "./queue-names.js";
+import { describeValue } from "./validate.js";
 
 /** Where and how an actor is declared: its identity plus its default options. */
 export interface ActorDeclaration extends ActorOptions {
@@ -103,7 +105,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     const options: Record<string, unknown> = {};
     for (const key of Object.keys(declaration)) {
       const value = (declaration as Record<string, unknown>)[key];
-      if (!DECLARATION_KEYS.has(key) && value !== undefined) options[key] = value;
+      if (!DECLARATION_KEYS.has(key) && value !== undefined) setOwn(options, key, value);
     }
 
     // The instance is the function itself, so actors are callable.
@@ -145,7 +147,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     const { args, kwargs, queueName, delay } = options;
     const rest: Record<string, unknown> = {};
     for (const key of Object.keys(options)) {
-      if (!SEND_KEYS.has(key)) rest[key] = (options as Record<string, unknown>)[key];
+      if (!SEND_KEYS.has(key)) setOwn(rest, key, (options as Record<string, unknown>)[key]);
     }
     const wire = toWireOptions(rest, `a message to ${this.actorName}`);
     if (delay !== undefined) wire.delay = delay;
@@ -179,6 +181,14 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     if (!Array.isArray(args)) {
       throw new InvalidArgument(
         `args for actor ${this.actorName} must be an array, got ${typeof args}`,
+      );
+    }
+    if (
+      kwargs !== undefined &&
+      (typeof kwargs !== "object" || kwargs === null || Array.isArray(kwargs))
+    ) {
+      throw new InvalidArgument(
+        `kwargs for actor ${this.actorName} must be an object, got ${describeValue(kwargs)}`,
       );
     }
     if (

@@ -16,8 +16,10 @@ const MAX_EXPONENT = 32;
 
 /**
  * Delay before the next retry, in ms. `exponential` is Dramatiq's formula
- * (minBackoff · 2^retries, capped); the others are Remoulade's. Jitter picks uniformly
- * between half and all of the delay, as Dramatiq does.
+ * (minBackoff · 2^retries, capped); the others are Remoulade's. Jitter is Dramatiq 2.x's:
+ * the delay is stretched by a random factor between 1 and 2, so the first retry waits between
+ * 1× and 2× minBackoff; a stretched delay past maxBackoff is drawn between half and all of
+ * maxBackoff instead, so capped delays keep some spread.
  */
 export function computeBackoff(p: BackoffParams): number {
   const { retries, minBackoff, maxBackoff } = p;
@@ -48,10 +50,12 @@ export function computeBackoff(p: BackoffParams): number {
     default:
       backoff = minBackoff * 2 ** Math.min(retries, MAX_EXPONENT);
   }
-  backoff = Math.min(backoff, maxBackoff);
   if (p.jitter) {
-    const half = backoff / 2;
-    backoff = half + (p.random ?? Math.random)() * half;
+    const random = p.random ?? Math.random;
+    backoff *= 1 + random();
+    if (backoff > maxBackoff) backoff = maxBackoff * (0.5 + random() / 2);
+  } else {
+    backoff = Math.min(backoff, maxBackoff);
   }
   return Math.floor(backoff);
 }

@@ -1,5 +1,6 @@
 import type { Actor } from "./actor.js";
 import type { ConsumeOptions, Consumer } from "./consumer.js";
+import { isInstance } from "./error-text.js";
 import {
   ActorNotFound,
   BrokerError,
@@ -15,6 +16,7 @@ import type { HookName, Middleware, MiddlewareHooks } from "./middleware/middlew
 import { HOOK_NAMES } from "./middleware/middleware.js";
 import { checkOption } from "./options.js";
 import { assertQueueName, dqName, qName } from "./queue-names.js";
+import { renderBounded } from "./render.js";
 import type { ResultReader } from "./results/types.js";
 
 export interface BrokerOptions {
@@ -72,6 +74,11 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 type MiddlewareClass = abstract new (...args: never[]) => Middleware;
 
+function middlewareName(m: Middleware): string {
+  const name = (m.constructor as { name?: unknown } | undefined)?.name;
+  return typeof name === "string" && name.length > 0 ? name : "a middleware";
+}
+
 /**
  * What every broker shares: middleware and hook dispatch, actor and queue declarations,
  * the enqueue pipeline (delays, hooks, encoding). Subclasses move bytes.
@@ -84,6 +91,7 @@ export abstract class Broker {
   protected readonly queues = new Set<string>();
   protected readonly delayQueues = new Set<string>();
   private queueListeners = new Set<(queueName: string) => void>();
+  private version = 0;
 
   constructor(options: BrokerOptions = {}) {
     this.middlewareList = options.middleware ? [...options.middleware] : defaultMiddleware();
@@ -93,6 +101,15 @@ export abstract class Broker {
   /** The middleware, in order. */
   get middleware(): readonly Middleware[] {
     return this.middlewareList;
+  }
+
+  /**
+   * Grows by one each time the middleware list changes: a worker caches what it derives from
+   * the hook lists (whether ack hooks exist, whether results are stored) and re-reads them only
+   * when this moves, so middleware added after `worker.start()` gets every hook.
+   */
+  get middlewareVersion(): number {
+    return this.version;
   }
 
   /** Every option name an actor on this broker may be declared with. */
@@ -113,6 +130,12 @@ export abstract class Broker {
       throw new InvalidArgument("addMiddleware: pass either before or after, not both");
     }
     const anchor = before ?? after;
+    const kind = middleware.constructor as MiddlewareClass;
+    if (this.middlewareList.some((m) => m instanceof kind)) {
+      log.warn(
+        `You're adding a middleware of the same type twice: ${kind.name}. It may have unexpected results.`,
+      );
+    }
     if (anchor === undefined) {
       this.middlewareList.push(middleware);
     } else {
@@ -131,6 +154,7 @@ export abstract class Broker {
   }
 
   private rebuildHooks(): void {
+    this.version++;
     this.hooks.clear();
     for (const name of HOOK_NAMES) {
       const list = this.middlewareList.filter((m) => typeof m[name] === "function");
@@ -213,8 +237,8 @@ export abstract class Broker {
   }
 
   private hookFailed(m: Middleware, name: HookName, err: unknown, propagate: boolean): void {
-    if (propagate && err instanceof MiddlewareError) throw err;
-    log.error({ err }, `Unexpected failure in ${name} of ${m.constructor.name}; ignored.`);
+    if (propagate && isInstance(err, MiddlewareError)) throw err;
+    log.error({ err }, `Unexpected failure in ${name} of ${middlewareName(m)}; ignored.`);
   }
 
   /** Declaration hooks are synchronous; a stray promise is still watched for errors. */
@@ -229,7 +253,7 @@ export abstract class Broker {
 
   private emitSync(name: HookName, arg: unknown): void {
     const r = this.emit(name, true, [arg]);
-    if (r) r.catch((err) => log.error({ err }, `Unexpected failure in ${name}; ignored.`));
+    if (r) r.catch((err: unknown) => log.error({ err }, `Unexpected failure in ${name}; ignored.`));
   }
 
   /**
@@ -291,7 +315,9 @@ export abstract class Broker {
   getActor(actorName: string): Actor {
     const actor = this.actors.get(actorName);
     if (actor === undefined)
-      throw new ActorNotFound(`Actor ${JSON.stringify(actorName)} is not declared on this broker`);
+      throw new ActorNotFound(
+        `Actor ${renderBounded(actorName, 200)} is not declared on this broker`,
+      );
     return actor;
   }
 
@@ -318,7 +344,9 @@ export abstract class Broker {
       const backend = m.resultsBackend;
       if (backend !== undefined) return backend;
     }
-    throw new Error("This broker has no result backend: add the Results middleware with a backend");
+    throw new InvalidArgument(
+      "This broker has no result backend: add the Results middleware with a backend",
+    );
   }
 
   private checkDelay(delay: number | undefined): void {
@@ -334,7 +362,9 @@ export abstract class Broker {
   private prepare<R>(message: Message<R>, delay: number | undefined): Message<R> {
     const queueName = qName(message.queueName);
     if (!this.queues.has(queueName)) {
-      throw new QueueNotFound(`Queue ${JSON.stringify(queueName)} is not declared on this broker`);
+      throw new QueueNotFound(
+        `Queue ${renderBounded(queueName, 200)} is not declared on this broker`,
+      );
     }
     if (delay !== undefined && delay > 0) {
       return message.copy({ queueName: dqName(queueName), options: { eta: Date.now() + delay } });

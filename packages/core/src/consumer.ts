@@ -28,6 +28,12 @@ export interface Consumer {
    */
   fetch(max: number, options: FetchOptions): Promise<MessageProxy[]>;
   ack(message: MessageProxy): void | Promise<void>;
+  /**
+   * Dead-letter the message. By then `message.message` carries why in its `traceback` option
+   * (the worker writes it just before): a broker that can store the message as it is now
+   * (`message.message.encode()`) rather than the bytes it fetched should, so that dead-letter
+   * listings show the reason.
+   */
   nack(message: MessageProxy): void | Promise<void>;
   /** Give unprocessed messages back to their queue. */
   requeue(messages: readonly MessageProxy[]): Promise<void>;

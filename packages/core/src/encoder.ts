@@ -1,4 +1,13 @@
+import { isUtf8 } from "node:buffer";
 import { DecodeError, EncodeError } from "./errors.js";
+
+/**
+ * How deep a message may nest: arrays and objects inside one another, the message object
+ * itself counting as the first level. Deeper values are refused by `encode` (EncodeError)
+ * and by `decode` (DecodeError), so nothing that handles a message — logging it, encoding a
+ * retry of it, storing its result — ever has to walk a 5,000-level structure.
+ */
+export const MAX_MESSAGE_DEPTH = 256;
 
 /** Turns message data into bytes and back. Decoding never executes code. */
 export interface Encoder {
@@ -45,6 +54,9 @@ export function assertJsonable(value: unknown, path = "", stack: object[] = []):
     case "object": {
       if (value === null) return;
       if (stack.includes(value)) fail(path, value, "refers back to itself (a cycle)");
+      if (stack.length >= MAX_MESSAGE_DEPTH) {
+        fail(path, value, `nests deeper than ${MAX_MESSAGE_DEPTH} levels`);
+      }
       if (Array.isArray(value)) {
         stack.push(value);
         for (let i = 0; i < value.length; i++) {
@@ -109,17 +121,66 @@ export class JSONEncoder implements Encoder {
     return NON_ASCII.test(text) ? text.replace(NON_ASCII, escapeNonAscii) : text;
   }
 
+  /**
+   * Parses JSON text or UTF-8 bytes. Bytes that are not valid UTF-8 and values nested deeper
+   * than MAX_MESSAGE_DEPTH are a DecodeError, as is anything JSON.parse refuses.
+   */
   decode(data: Uint8Array | string): unknown {
-    const text =
-      typeof data === "string"
-        ? data
-        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+    let text: string;
+    if (typeof data === "string") {
+      text = data;
+    } else {
+      const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+      // toString would silently turn invalid sequences into U+FFFD: the payload would change.
+      if (!isUtf8(bytes)) throw new DecodeError("undecodable message: not valid UTF-8", data);
+      text = bytes.toString("utf8");
+    }
+    if (nestsDeeperThan(text, MAX_MESSAGE_DEPTH)) {
+      throw new DecodeError(
+        `undecodable message: nested deeper than ${MAX_MESSAGE_DEPTH} levels`,
+        data,
+      );
+    }
     try {
       return JSON.parse(text);
     } catch (err) {
       throw new DecodeError(`undecodable message: ${(err as Error).message}`, data, err);
     }
   }
+}
+
+/**
+ * Whether JSON text opens more than `max` arrays/objects inside one another. One pass, no
+ * recursion; string contents are skipped with indexOf, so a 10 MB string costs little.
+ * Malformed text is left for JSON.parse to report.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  // Each level needs an opening and a closing bracket.
+  if (text.length <= 2 * max) return false;
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let from = i + 1;
+      for (;;) {
+        const q = text.indexOf('"', from);
+        if (q < 0) return false;
+        let b = q - 1;
+        while (b >= from && text.charCodeAt(b) === 0x5c /* \\ */) b--;
+        if ((q - 1 - b) % 2 === 0) {
+          i = q;
+          break;
+        }
+        from = q + 1;
+      }
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 let current: Encoder = new JSONEncoder();

@@ -30,7 +30,13 @@ export type { ConsumeOptions, Consumer, FetchOptions } from "./consumer.js";
 export type { ExecutionContext } from "./context.js";
 export { getAbortSignal, getCurrentMessage, interruptMessage } from "./context.js";
 export type { Encoder } from "./encoder.js";
-export { assertJsonable, getEncoder, JSONEncoder, setEncoder } from "./encoder.js";
+export {
+  assertJsonable,
+  getEncoder,
+  JSONEncoder,
+  MAX_MESSAGE_DEPTH,
+  setEncoder,
+} from "./encoder.js";
 export {
   ActorNotFound,
   BrokerError,

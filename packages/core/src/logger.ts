@@ -1,3 +1,6 @@
+import { formatError } from "./error-text.js";
+import { renderBounded } from "./render.js";
+
 /**
  * Logging. The interface is the subset of pino's that taskq uses, so a pino logger plugs in
  * as it is: `log.warn("text")` or `log.error({ err }, "text")`.
@@ -44,9 +47,16 @@ function timestamp(d: Date): string {
   )}:${pad(d.getSeconds())},${pad(d.getMilliseconds(), 3)}`;
 }
 
-function describeError(err: unknown): string {
-  if (err instanceof Error) return err.stack ?? `${err.name}: ${err.message}`;
-  return String(err);
+/** Longest message a ConsoleLogger line keeps; callers render message contents far shorter. */
+const MAX_MESSAGE = 16_384;
+/** Most bytes of the error (message, stack, cause) written after a line. */
+const MAX_ERROR_TEXT = 16_384;
+
+function boundMessage(msg: unknown): string {
+  const text = typeof msg === "string" ? msg : renderBounded(msg);
+  return text.length <= MAX_MESSAGE
+    ? text
+    : `${text.slice(0, MAX_MESSAGE)}…(${text.length - MAX_MESSAGE} more bytes)`;
 }
 
 export interface ConsoleLoggerOptions {
@@ -102,13 +112,22 @@ export class ConsoleLogger implements Logger {
   warn: LogFn = (a: LogFields | string, b?: string) => this.log("warn", a, b);
   error: LogFn = (a: LogFields | string, b?: string) => this.log("error", a, b);
 
+  // Logging must never be what fails: whatever a caller passes (a 10 MB message, an error
+  // whose getters throw) and whatever the sink does, a line is written or dropped, never thrown.
   private log(level: LogLevel, a: LogFields | string, b?: string): void {
-    if (LEVELS[level] < this.threshold) return;
-    const fields = typeof a === "string" ? undefined : a;
-    const msg = typeof a === "string" ? a : (b ?? "");
-    let line = `[${timestamp(new Date())}] [PID ${process.pid}] [${this.processName}] [${this.name}] [${LABELS[level]}] ${msg}\n`;
-    if (fields?.err !== undefined) line += `${describeError(fields.err)}\n`;
-    this.write(line);
+    try {
+      if (LEVELS[level] < this.threshold) return;
+      const fields = typeof a === "string" ? undefined : a;
+      const msg = boundMessage(typeof a === "string" ? a : (b ?? ""));
+      let line = `[${timestamp(new Date())}] [PID ${process.pid}] [${this.processName}] [${this.name}] [${LABELS[level]}] ${msg}\n`;
+      const err = fields?.err;
+      if (err !== undefined) {
+        line += `${formatError(err, { limit: MAX_ERROR_TEXT, frames: 50 })}\n`;
+      }
+      this.write(line);
+    } catch {
+      // Nowhere left to report it.
+    }
   }
 }
 
@@ -136,11 +155,16 @@ export function getLogger(name?: string): Logger {
  * application has had a chance to plug its own in.
  */
 export function lazyLogger(name: string): Logger {
+  // An application's logger that throws must not turn a log line into a worker crash.
   const forward = (level: LogLevel): LogFn =>
     ((a: LogFields | string, b?: string) => {
-      const target = getLogger(name);
-      if (typeof a === "string") target[level](a);
-      else target[level](a, b ?? "");
+      try {
+        const target = getLogger(name);
+        if (typeof a === "string") target[level](a);
+        else target[level](a, b ?? "");
+      } catch (err) {
+        reportLoggerFailure(err);
+      }
     }) as LogFn;
   return {
     debug: forward("debug"),
@@ -148,8 +172,27 @@ export function lazyLogger(name: string): Logger {
     warn: forward("warn"),
     error: forward("error"),
     isLevelEnabled: (level: LogLevel) => {
-      const l = getLogger(name);
-      return l.isLevelEnabled ? l.isLevelEnabled(level) : level !== "debug";
+      try {
+        const l = getLogger(name);
+        return l.isLevelEnabled ? l.isLevelEnabled(level) : level !== "debug";
+      } catch {
+        return level !== "debug";
+      }
     },
   };
+}
+
+let loggerFailureReported = false;
+
+/** Say once, on stderr, that the configured logger throws: its lines are being lost. */
+function reportLoggerFailure(err: unknown): void {
+  if (loggerFailureReported) return;
+  loggerFailureReported = true;
+  try {
+    process.stderr.write(
+      `taskq: the configured logger threw (${formatError(err, { limit: 1024, frames: 3 })}); its log lines are dropped.\n`,
+    );
+  } catch {
+    // stderr is gone too.
+  }
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { getEncoder } from "./encoder.js";
+import { describeError } from "./error-text.js";
 import { DecodeError } from "./errors.js";
 import { getBroker } from "./global.js";
+import { setOwn } from "./own.js";
 import { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
 import type { GetResultOptions, ResultReader } from "./results/types.js";
 
@@ -99,7 +101,7 @@ export class Message<R = unknown> {
       parsed = getEncoder().decode(data);
     } catch (err) {
       if (err instanceof DecodeError) throw err;
-      throw new DecodeError(`undecodable message: ${(err as Error).message}`, data, err);
+      throw new DecodeError(`undecodable message: ${describeError(err).message}`, data, err);
     }
     return Message.fromDict(parsed, data);
   }
@@ -132,10 +134,10 @@ export class Message<R = unknown> {
     let options = this.options;
     if (changes.options !== undefined) {
       options = { ...this.options };
-      for (const key in changes.options) {
+      for (const key of Object.keys(changes.options)) {
         const value = changes.options[key];
         if (value === undefined) delete options[key];
-        else options[key] = value;
+        else setOwn(options, key, value);
       }
     }
     return new Message<R>({

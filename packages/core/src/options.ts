@@ -1,4 +1,5 @@
 import { InvalidArgument } from "./errors.js";
+import { setOwn } from "./own.js";
 import { describeValue } from "./validate.js";
 /**
  * The one table of actor and message options: the camelCase name used in TypeScript, the
@@ -34,7 +35,10 @@ export interface MessageOptions {
   onRetryExhausted?: ActorRef;
   /** How backoff grows between retries. Default `exponential`. */
   backoffStrategy?: BackoffStrategy;
-  /** Randomise each backoff between half and all of it. Default true. */
+  /**
+   * Stretch each backoff by a random factor between 1 and 2 (past maxBackoff: between half and
+   * all of maxBackoff), as Dramatiq 2.x does. Default true.
+   */
   jitter?: boolean;
   /** Drop (dead-letter) the message once it is older than this many ms. */
   maxAge?: number | null;
@@ -171,7 +175,11 @@ export function toWireOptions(
         `Option ${name} of ${where} can only be set on the actor: functions do not travel with messages`,
       );
     }
-    out[spec?.wire ?? name] = ACTOR_REF_OPTIONS.has(name) ? actorRefName(value as ActorRef) : value;
+    setOwn(
+      out,
+      spec?.wire ?? name,
+      ACTOR_REF_OPTIONS.has(name) ? actorRefName(value as ActorRef) : value,
+    );
   }
   return out;
 }
@@ -180,8 +188,51 @@ export function actorRefName(ref: ActorRef): string {
   return typeof ref === "string" ? ref : ref.actorName;
 }
 
+/**
+ * The actor name an option read from a message holds (`on_success`, `on_retry_exhausted`...).
+ * A message from another producer may carry anything there: a value that names no actor is
+ * an InvalidArgument naming the option, so the message is dead-lettered with that reason.
+ */
+export function targetActorName(ref: unknown, option: string): string {
+  if (typeof ref === "string") return ref;
+  if (
+    (typeof ref === "object" || typeof ref === "function") &&
+    ref !== null &&
+    typeof (ref as { actorName?: unknown }).actorName === "string"
+  ) {
+    return (ref as { actorName: string }).actorName;
+  }
+  throw new InvalidArgument(`Option ${option} must name an actor, got ${describeValue(ref)}`);
+}
+
+/** A short label of a callback target for log lines, whatever the option holds. */
+export function targetLabel(ref: unknown): string {
+  try {
+    const name = targetActorName(ref, "");
+    return name.length > 200 ? `${name.slice(0, 200)}…` : name;
+  } catch {
+    return "(not an actor name)";
+  }
+}
+
 interface OptionHolder {
   readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Whether `error` is an instance of one of the classes in the actor's `throws` option: an
+ * expected failure, not retried and logged at info. Never throws.
+ */
+export function isThrown(actor: OptionHolder, error: unknown): boolean {
+  if (!Object.hasOwn(actor.options, "throws")) return false;
+  const throws = actor.options.throws as ErrorClass | readonly ErrorClass[] | undefined;
+  if (throws === undefined) return false;
+  const classes: readonly ErrorClass[] = Array.isArray(throws) ? throws : [throws as ErrorClass];
+  try {
+    return classes.some((c) => error instanceof c);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -193,10 +244,28 @@ export function readOption<K extends keyof ActorOptions>(
   actor: OptionHolder | undefined,
   name: K,
 ): ActorOptions[K] | undefined {
+  // Own properties only: an option named like an Object.prototype member is never inherited.
   const wire = SPECS.get(name)?.wire;
-  if (wire !== undefined) {
+  if (wire !== undefined && Object.hasOwn(messageOptions, wire)) {
     const v = messageOptions[wire];
     if (v !== undefined) return v as ActorOptions[K];
   }
-  return actor?.options[name] as ActorOptions[K] | undefined;
+  if (actor === undefined || !Object.hasOwn(actor.options, name)) return undefined;
+  return actor.options[name] as ActorOptions[K] | undefined;
+}
+
+/**
+ * Whether something takes an actor's return value besides Results: the next pipeline step, a
+ * group waiting for it, a success callback. Decides Dramatiq's "value has been discarded" warnings.
+ */
+export function resultPassedOn(
+  messageOptions: Readonly<Record<string, unknown>>,
+  actor: OptionHolder | undefined,
+): boolean {
+  return (
+    messageOptions.pipe_target != null ||
+    messageOptions.pipe_target_group != null ||
+    messageOptions.group_then != null ||
+    readOption(messageOptions, actor, "onSuccess") != null
+  );
 }

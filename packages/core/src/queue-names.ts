@@ -16,9 +16,10 @@ export function assertQueueName(name: unknown, what = "queue name"): asserts nam
   }
 }
 
-/** The delay queue of a queue. */
+/** The delay queue of a queue (or of its dead-letter queue: `q.XQ` gives `q.DQ`, as in Dramatiq). */
 export function dqName(queueName: string): string {
-  return queueName.endsWith(".DQ") ? queueName : `${queueName}.DQ`;
+  if (queueName.endsWith(".DQ")) return queueName;
+  return `${queueName.endsWith(".XQ") ? queueName.slice(0, -3) : queueName}.DQ`;
 }
 
 /** The dead-letter queue of a queue (or of its delay queue). */

@@ -79,6 +79,13 @@ export function renderBounded(value: unknown, limit = DEFAULT_RENDER_LIMIT): str
   return total === undefined || total <= used ? `${text}…` : `${text}…(${total - used} more bytes)`;
 }
 
+/** `text` cut to `limit` characters, marked when cut: for names and ids in log lines. */
+export function clip(text: string, limit = 200): string {
+  return text.length <= limit
+    ? text
+    : `${text.slice(0, limit)}…(${text.length - limit} more bytes)`;
+}
+
 function primitive(v: unknown): string {
   switch (typeof v) {
     case "string":

@@ -1,4 +1,5 @@
 import { InvalidArgument } from "./errors.js";
+import { renderBounded } from "./render.js";
 
 /**
  * Checks one option value: returns `undefined` when it fits, or what was expected (e.g.
@@ -12,13 +13,8 @@ function describe(value: unknown): string {
     return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "symbol") return value.toString();
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) return String(value);
-    return text.length > 80 ? `${text.slice(0, 80)}…` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
+  // Bounded work and text whatever the value (10 MB, 5,000 levels, cycles); never throws.
+  return renderBounded(value, 80);
 }
 
 const number = (min: number, strict: boolean, integer: boolean, what: string): OptionCheck => {

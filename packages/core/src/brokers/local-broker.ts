@@ -28,6 +28,7 @@ export class LocalBroker extends Broker {
       if (before) await before;
     } catch (err) {
       if (err instanceof SkipMessage) {
+        proxy.stuffException(err);
         const after = this.emitAfter("afterSkipMessage", proxy);
         if (after) await after;
         return message;
@@ -46,6 +47,8 @@ export class LocalBroker extends Broker {
       if (after) await after;
       throw err;
     }
+    // Returning nothing is a result: null, as Dramatiq's None.
+    if (result === undefined) result = null;
     const after = this.emitAfter("afterProcessMessage", proxy, { result });
     if (after) await after;
     return message;

@@ -1,11 +1,13 @@
 import type { BrokerOptions, DeadLetterInfo, JoinOptions, QueueMessageCounts } from "../broker.js";
 import { Broker } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
+import { describeError } from "../error-text.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import { Message } from "../message.js";
 import { MessageProxy } from "../message-proxy.js";
 import { dqName, qName } from "../queue-names.js";
+import { renderBounded } from "../render.js";
 import { Fifo } from "../worker/fifo.js";
 
 const log = lazyLogger("taskq.StubBroker");
@@ -15,9 +17,15 @@ export interface DeadLetter {
   queueName: string;
   /** The bytes as they were on the queue. */
   data: Uint8Array;
-  /** The decoded message; null when the bytes were undecodable. */
+  /**
+   * The message as it was dead-lettered, its `traceback` option saying why; null when the
+   * bytes were undecodable.
+   */
   message: Message | null;
-  /** Why it died: the actor's last error, or the DecodeError. */
+  /**
+   * Why it died: the actor's last error, a SkipMessage (age limit), the error of a hand-off
+   * that could not be enqueued, or the DecodeError.
+   */
   exception: unknown;
 }
 
@@ -81,7 +89,7 @@ export class StubBroker extends Broker {
   private queue(name: string): StubQueue {
     const q = this.stubQueues.get(name);
     if (q === undefined)
-      throw new QueueNotFound(`Queue ${JSON.stringify(name)} is not declared on this broker`);
+      throw new QueueNotFound(`Queue ${renderBounded(name, 200)} is not declared on this broker`);
     return q;
   }
 
@@ -281,7 +289,7 @@ class StubConsumer implements Consumer {
           `Undecodable message on queue ${this.queueName}; moving it to the dead letters.`,
         );
         const exception =
-          err instanceof DecodeError ? err : new DecodeError(String(err), data, err);
+          err instanceof DecodeError ? err : new DecodeError(describeError(err).message, data, err);
         this.ledger.bury({ queueName: this.queueName, data, message: null, exception });
         continue;
       }

@@ -1,8 +1,9 @@
 import type { Broker } from "../broker.js";
-import { InvalidArgument } from "../errors.js";
+import { DecodeError, InvalidArgument } from "../errors.js";
 import type { MessageData } from "../message.js";
 import { Message } from "../message.js";
 import { readOption } from "../options.js";
+import { renderBounded } from "../render.js";
 import type { Group } from "./group.js";
 import type { Pipeline } from "./pipeline.js";
 
@@ -99,6 +100,29 @@ function exitMessage(child: Step): Message {
   return last;
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Targets travel in message options, so a producer other than taskq may have put anything
+ * there: a malformed one is a DecodeError naming it (the message is dead-lettered with that
+ * reason), never a TypeError that would have the message given back and fail again forever.
+ */
+function checkTarget(target: unknown): asserts target is TargetData {
+  const malformed = (what: string): never => {
+    throw new DecodeError(`malformed pipeline target: ${what}`, renderBounded(target));
+  };
+  if (!isRecord(target)) malformed("not an object");
+  const t = target as Record<string, unknown>;
+  if (Object.hasOwn(t, "group")) {
+    const group = t.group;
+    if (!isRecord(group) || !Array.isArray(group.members)) malformed("a group without members");
+  } else if (!Object.hasOwn(t, "message")) {
+    malformed("neither a message nor a group");
+  }
+}
+
 /** No previous result: the start of a pipeline or group. */
 export const START: unique symbol = Symbol("taskq.composition.start");
 
@@ -112,6 +136,7 @@ export async function continueWith(
   previous: unknown,
   delay?: number,
 ): Promise<void> {
+  checkTarget(target);
   if ("group" in target) {
     await Promise.all(
       target.group.members.map((member) => continueWith(broker, member, previous, delay)),

@@ -1,22 +1,18 @@
 import type { Broker } from "../broker.js";
+import { describeError } from "../error-text.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
-import { actorRefName, readOption } from "../options.js";
+import { readOption, targetActorName, targetLabel } from "../options.js";
 import { handOff } from "./hand-off.js";
 import type { AfterProcessOutcome } from "./middleware.js";
 import { Middleware } from "./middleware.js";
 
 const log = lazyLogger("taskq.middleware.Callbacks");
 
-function errorInfo(error: unknown): { type: string; message: string } {
-  if (error instanceof Error) return { type: error.constructor.name, message: error.message };
-  return { type: typeof error, message: String(error) };
-}
-
 /**
  * `onSuccess` is sent `(messageDict, result)` after a success; `onFailure` is sent
  * `(messageDict, { type, message })` once the message has failed for good (not on attempts
- * that will be retried).
+ * that will be retried — Dramatiq's `on_failure` fires on every failed attempt).
  */
 export class Callbacks extends Middleware {
   override get actorOptions(): readonly string[] {
@@ -30,21 +26,22 @@ export class Callbacks extends Middleware {
   ): void | Promise<void> {
     const actor = broker.findActor(message.actorName);
     if (!("exception" in outcome) && !message.failed) {
+      // null is Python's None on the wire: no callback.
       const target = readOption(message.options, actor, "onSuccess");
-      if (target === undefined) return;
-      const name = actorRefName(target);
-      return handOff(message, `success callback ${name}`, log, () =>
-        broker.getActor(name).send(message.message.asDict(), outcome.result),
+      if (target == null) return;
+      return handOff(message, `success callback ${targetLabel(target)}`, log, () =>
+        broker
+          .getActor(targetActorName(target, "on_success"))
+          .send(message.message.asDict(), outcome.result),
       );
     }
     if (!message.failed) return;
     const target = readOption(message.options, actor, "onFailure");
-    if (target === undefined) return;
-    const name = actorRefName(target);
-    return handOff(message, `failure callback ${name}`, log, () =>
+    if (target == null) return;
+    return handOff(message, `failure callback ${targetLabel(target)}`, log, () =>
       broker
-        .getActor(name)
-        .send(message.message.asDict(), errorInfo(outcome.exception ?? message.exception)),
+        .getActor(targetActorName(target, "on_failure"))
+        .send(message.message.asDict(), describeError(outcome.exception ?? message.exception)),
     );
   }
 }

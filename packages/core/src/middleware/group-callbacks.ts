@@ -2,12 +2,14 @@ import type { Broker } from "../broker.js";
 import type { TargetData } from "../composition/linking.js";
 import { continueWith } from "../composition/linking.js";
 import { getEncoder } from "../encoder.js";
+import { DecodeError } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageData } from "../message.js";
 import { Message } from "../message.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { Barrier } from "../rate-limits/barrier.js";
 import type { RateLimiterBackend } from "../rate-limits/rate-limiter-backend.js";
+import { renderBounded } from "../render.js";
 import { handOff } from "./hand-off.js";
 import type { AfterProcessOutcome } from "./middleware.js";
 import { Middleware } from "./middleware.js";
@@ -52,13 +54,20 @@ export class GroupCallbacks extends Middleware {
     const { options } = message;
     const groupId = options.group_completion_uuid;
     if (typeof groupId !== "string") return;
-    const callbacks = options.group_completion_callbacks as MessageData[] | undefined;
-    const then = options.group_then as TargetData | undefined;
-    if (callbacks === undefined && then === undefined) return;
+    const callbacks = options.group_completion_callbacks as MessageData[] | undefined | null;
+    const then = options.group_then as TargetData | undefined | null;
+    if (callbacks == null && then == null) return;
     return handOff(message, "what waits for its group", log, async () => {
+      // Options from the wire: malformed ones dead-letter the message with the reason.
+      if (callbacks != null && !Array.isArray(callbacks)) {
+        throw new DecodeError(
+          "malformed group_completion_callbacks: not an array",
+          renderBounded(callbacks),
+        );
+      }
       if (!(await this.barrier(groupId).wait({ block: false }))) return;
       for (const callback of callbacks ?? []) await broker.enqueue(Message.fromDict(callback));
-      if (then !== undefined) {
+      if (then != null) {
         const results = await this.collect(broker, message, outcome.result);
         await continueWith(broker, then, results);
       }
@@ -68,6 +77,17 @@ export class GroupCallbacks extends Middleware {
   /** The members' results in group order; this member's own comes from its outcome. */
   private collect(broker: Broker, message: MessageProxy, own: unknown): Promise<unknown[]> {
     const members = message.options.group_members as [string, string, string][];
+    if (
+      !Array.isArray(members) ||
+      !members.every(
+        (m) => Array.isArray(m) && m.length === 3 && m.every((x) => typeof x === "string"),
+      )
+    ) {
+      throw new DecodeError(
+        "malformed group_members: not a list of [queue, actor, message id]",
+        renderBounded(members),
+      );
+    }
     const backend = broker.getResultsBackend();
     const encoder = getEncoder();
     return Promise.all(

@@ -1,10 +1,11 @@
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
+import { describeError, isInstance, traceback } from "../error-text.js";
 import { Retry } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
-import type { BackoffStrategy, ErrorClass } from "../options.js";
-import { actorRefName, readOption } from "../options.js";
+import type { BackoffStrategy } from "../options.js";
+import { isThrown, readOption, targetActorName, targetLabel } from "../options.js";
 import { handOff } from "./hand-off.js";
 import type { AfterProcessOutcome } from "./middleware.js";
 import { Middleware } from "./middleware.js";
@@ -22,16 +23,6 @@ export interface RetriesOptions {
   retryWhen?: (retries: number, error: unknown) => boolean;
   backoffStrategy?: BackoffStrategy;
   jitter?: boolean;
-}
-
-function traceback(error: unknown): string {
-  if (error instanceof Error && error.stack) return error.stack.split("\n").slice(0, 31).join("\n");
-  return String(error);
-}
-
-function matches(error: unknown, throws: ErrorClass | readonly ErrorClass[]): boolean {
-  const classes = Array.isArray(throws) ? throws : [throws as ErrorClass];
-  return classes.some((c) => error instanceof c);
 }
 
 /**
@@ -79,10 +70,9 @@ export class Retries extends Middleware {
     const actor = broker.findActor(message.actorName);
     const options = message.options;
 
-    const throws = actor?.options.throws;
-    if (throws !== undefined && matches(error, throws)) {
+    if (actor !== undefined && isThrown(actor, error)) {
       log.info(
-        `Aborting message ${message.messageId}: ${(error as Error)?.name ?? "error"} is in its actor's throws.`,
+        `Aborting message ${message.messageId}: ${describeError(error).type} is in its actor's throws.`,
       );
       message.fail();
       return;
@@ -111,16 +101,17 @@ export class Retries extends Middleware {
       log.warn(`Retries exceeded for message ${message.messageId}.`);
       message.fail();
       const target = readOption(options, actor, "onRetryExhausted");
-      if (target === undefined) return;
-      const name = actorRefName(target);
-      return handOff(message, `retry-exhausted callback ${name}`, log, () =>
-        broker.getActor(name).send(message.message.asDict(), { retries, max_retries: maxRetries }),
+      if (target == null) return;
+      return handOff(message, `retry-exhausted callback ${targetLabel(target)}`, log, () =>
+        broker
+          .getActor(targetActorName(target, "on_retry_exhausted"))
+          .send(message.message.asDict(), { retries, max_retries: maxRetries }),
       );
     }
 
     let delay: number;
-    if (error instanceof Retry && error.delay !== undefined) {
-      delay = error.delay;
+    if (isInstance(error, Retry) && (error as Retry).delay !== undefined) {
+      delay = (error as Retry).delay as number;
     } else {
       const maxBackoff = Math.min(
         readOption(options, actor, "maxBackoff") ?? this.maxBackoff,

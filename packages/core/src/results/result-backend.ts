@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Encoder } from "../encoder.js";
 import { getEncoder } from "../encoder.js";
+import { describeError } from "../error-text.js";
 import { ResultFailure, ResultMissing, ResultTimeout } from "../errors.js";
 import { qName } from "../queue-names.js";
 import type { GetResultOptions, ResultReader } from "./types.js";
@@ -29,9 +30,8 @@ export const DEFAULT_RESULT_TIMEOUT = 10_000;
 
 /** The JSON Dramatiq stores for an actor's failure: `{ __t, exn: { type, msg } }`. */
 export function wrapException(error: unknown): { __t: string; exn: { type: string; msg: string } } {
-  const type = error instanceof Error ? error.constructor.name : typeof error;
-  const msg = error instanceof Error ? error.message : String(error);
-  return { __t: CANARY, exn: { type, msg } };
+  const { type, message } = describeError(error);
+  return { __t: CANARY, exn: { type, msg: message } };
 }
 
 /** A stored value, or a ResultFailure thrown for a stored failure. */

@@ -1,3 +1,4 @@
+import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import { EncodeError, InvalidArgument } from "../errors.js";
 import { lazyLogger } from "../logger.js";
@@ -5,7 +6,8 @@ import type { MessageProxy } from "../message-proxy.js";
 import { handOff } from "../middleware/hand-off.js";
 import type { AfterProcessOutcome } from "../middleware/middleware.js";
 import { Middleware } from "../middleware/middleware.js";
-import { readOption } from "../options.js";
+import { readOption, resultPassedOn } from "../options.js";
+import { clip } from "../render.js";
 import type { ResultBackend } from "./result-backend.js";
 
 const log = lazyLogger("taskq.middleware.Results");
@@ -27,6 +29,8 @@ export class Results extends Middleware {
   readonly backend: ResultBackend;
   readonly storeResults: boolean;
   readonly resultTtl: number;
+  /** Actors warned about for a discarded return value: once each (Dramatiq warns every time). */
+  private readonly warned = new Set<string>();
 
   constructor(options: ResultsOptions) {
     super();
@@ -48,8 +52,7 @@ export class Results extends Middleware {
     return this.backend;
   }
 
-  private lookup(broker: Broker, message: MessageProxy): { store: boolean; ttl: number } {
-    const actor = broker.findActor(message.actorName);
+  private lookup(message: MessageProxy, actor: Actor | undefined): { store: boolean; ttl: number } {
     return {
       store: readOption(message.options, actor, "storeResults") ?? this.storeResults,
       ttl: readOption(message.options, actor, "resultTtl") ?? this.resultTtl,
@@ -62,18 +65,30 @@ export class Results extends Middleware {
     outcome: AfterProcessOutcome,
   ): void | Promise<void> {
     if ("exception" in outcome) return;
-    const { store, ttl } = this.lookup(broker, message);
-    if (!store) return;
-    return this.storeValue(message, outcome.result, ttl);
+    // Returning nothing is a result: stored as null, as Dramatiq stores None.
+    const result = outcome.result === undefined ? null : outcome.result;
+    const actor = broker.findActor(message.actorName);
+    const { store, ttl } = this.lookup(message, actor);
+    if (store) return this.storeValue(message, result, ttl);
+    if (
+      result !== null &&
+      !this.warned.has(message.actorName) &&
+      !resultPassedOn(message.options, actor)
+    ) {
+      this.warned.add(message.actorName);
+      log.warn(
+        `Actor '${clip(message.actorName)}' returned a value that is not null, but you haven't set its storeResults option to true, so the value has been discarded.`,
+      );
+    }
   }
 
   override afterSkipMessage(broker: Broker, message: MessageProxy): void | Promise<void> {
-    const { store, ttl } = this.lookup(broker, message);
+    const { store, ttl } = this.lookup(message, broker.findActor(message.actorName));
     if (store && !message.failed) return this.storeValue(message, null, ttl);
   }
 
   override async afterNack(broker: Broker, message: MessageProxy): Promise<void> {
-    const { store, ttl } = this.lookup(broker, message);
+    const { store, ttl } = this.lookup(message, broker.findActor(message.actorName));
     if (!store || !message.failed) return;
     try {
       await this.backend.storeException(message, message.exception ?? new Error("unknown"), ttl);

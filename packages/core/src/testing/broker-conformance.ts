@@ -334,6 +334,15 @@ export function brokerConformance(
     }, async () => {
       const broker = await setup();
       const order: string[] = [];
+      const hold = gate();
+      let blocking = false;
+      const blocker = actor(
+        async () => {
+          blocking = true;
+          await hold.promise;
+        },
+        { broker, actorName: "blocker", queueName: QUEUE },
+      );
       const lo = actor(() => void order.push("lo"), {
         broker,
         actorName: "lo",
@@ -346,10 +355,10 @@ export function brokerConformance(
         queueName: QUEUE,
         priority: 0,
       });
-      const worker = new Worker(broker, { concurrency: 1, prefetch: 20, workerTimeout: 100 });
-      cleanups.push(() => worker.stop({ timeout: 5000 }));
-      worker.pause();
-      await worker.start();
+      // One slot, held by the blocker while the others are prefetched behind it.
+      await startWorker(broker, { concurrency: 1, prefetch: 21 });
+      await blocker.send();
+      await eventually(() => blocking, "the blocker runs");
       for (let i = 0; i < 10; i++) await lo.send();
       for (let i = 0; i < 10; i++) await hi.send();
       await eventually(
@@ -357,7 +366,7 @@ export function brokerConformance(
         "all 20 are prefetched",
       );
       await sleep(200);
-      worker.resume();
+      hold.open();
       await eventually(() => order.length === 20, "all 20 ran");
       expect(order).toEqual([...Array(10).fill("hi"), ...Array(10).fill("lo")]);
     });

@@ -4,6 +4,8 @@
  *
  *   brokerConformance(() => new MyBroker({ ... }));
  */
+export type { BadInputConformanceOptions } from "./bad-input-conformance.js";
+export { badInputConformance } from "./bad-input-conformance.js";
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
 export type { CapturedLog } from "./logs.js";

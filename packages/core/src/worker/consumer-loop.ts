@@ -46,9 +46,11 @@ export class ConsumerLoop {
   private drained = true;
   outstanding = 0;
   private readonly host: ConsumerLoopHost;
-  private readonly abort = new AbortController();
+  /** Aborts the fetch under way (and a restart wait): on stop, and on pause (then replaced). */
+  private abort = new AbortController();
   private wake: (() => void) | undefined;
   private stopped = false;
+  private paused = false;
   done: Promise<void> = Promise.resolve();
 
   constructor(host: ConsumerLoopHost, consumer: Consumer, isDelay: boolean, prefetch: number) {
@@ -61,6 +63,7 @@ export class ConsumerLoop {
   }
 
   private shouldFetch(): boolean {
+    if (this.paused) return false;
     const free = this.prefetch - this.outstanding;
     return free >= this.refillAt || (free > 0 && (this.drained || this.host.hungry()));
   }
@@ -73,6 +76,20 @@ export class ConsumerLoop {
     this.stopped = true;
     this.abort.abort();
     this.wakeUp();
+  }
+
+  /** Stop fetching until `resume()`; a fetch under way is cut short. */
+  pause(): void {
+    if (this.paused || this.stopped) return;
+    this.paused = true;
+    this.abort.abort();
+    this.abort = new AbortController();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.wake !== undefined && this.shouldFetch()) this.wakeUp();
   }
 
   /** One of this loop's messages is settled: there is room to fetch again. */
@@ -96,7 +113,6 @@ export class ConsumerLoop {
 
   private async run(): Promise<void> {
     const { host } = this;
-    const signal = this.abort.signal;
     let failures = 0;
     while (!this.stopped) {
       if (!this.shouldFetch()) {
@@ -106,6 +122,7 @@ export class ConsumerLoop {
         continue;
       }
       const free = this.prefetch - this.outstanding;
+      const signal = this.abort.signal;
       let batch: MessageProxy[];
       try {
         batch = await this.consumer.fetch(free, { timeout: host.workerTimeout, signal });
@@ -115,6 +132,8 @@ export class ConsumerLoop {
         }
       } catch (err) {
         if (this.stopped) break;
+        // Cut short by pause(): not a broker failure.
+        if (signal.aborted) continue;
         const wait = Math.min(MIN_RESTART_DELAY * 2 ** failures, MAX_RESTART_DELAY);
         failures++;
         host.log.error(
@@ -127,7 +146,12 @@ export class ConsumerLoop {
       this.drained = batch.length < free;
       if (batch.length > 0) {
         this.outstanding += batch.length;
-        host.receive(this, batch);
+        try {
+          host.receive(this, batch);
+        } catch (err) {
+          // A bug must not end this loop: the queue would silently stop being consumed.
+          host.log.error({ err }, `Could not take in a batch from queue ${this.queueName}.`);
+        }
       }
     }
   }

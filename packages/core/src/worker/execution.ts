@@ -2,9 +2,12 @@ import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import type { ExecutionContext } from "../context.js";
 import { runInContext } from "../context.js";
+import { describeError, isInstance } from "../error-text.js";
 import { RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
+import { isThrown, resultPassedOn } from "../options.js";
+import { clip, renderBounded } from "../render.js";
 import type { ConsumerLoop } from "./consumer-loop.js";
 
 /** What an execution needs from its worker. */
@@ -18,6 +21,8 @@ export interface ExecutionHost {
   settle(execution: Execution): void;
   /** The execution no longer holds a slot. */
   released(execution: Execution): void;
+  /** The actor returned a value (not null) that no pipeline, callback or Results keeps. */
+  resultDiscarded(proxy: MessageProxy): void;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -69,7 +74,12 @@ export class Execution implements ExecutionContext {
   }
 
   start(): void {
-    runInContext(this, () => this.run());
+    try {
+      runInContext(this, () => this.run());
+    } catch (err) {
+      // Nothing may escape into the worker's dispatch loop and stop it.
+      this.internalError(err);
+    }
   }
 
   interrupt(reason: unknown): boolean {
@@ -92,10 +102,12 @@ export class Execution implements ExecutionContext {
       return;
     }
     if (before) {
-      before.then(
-        () => this.invoke(),
-        (err: unknown) => this.beforeFailed(err),
-      );
+      before
+        .then(
+          () => this.invoke(),
+          (err: unknown) => this.beforeFailed(err),
+        )
+        .catch((err: unknown) => this.internalError(err));
     } else {
       this.invoke();
     }
@@ -104,7 +116,7 @@ export class Execution implements ExecutionContext {
   private beforeFailed(err: unknown): void {
     this.fnSettled = true;
     if (this.decided) this.release();
-    else if (err instanceof SkipMessage) this.skip();
+    else if (isInstance(err, SkipMessage)) this.skip(err as SkipMessage);
     // A MiddlewareError from a before hook fails the attempt like an actor error.
     else this.complete(undefined, err, true);
   }
@@ -126,24 +138,27 @@ export class Execution implements ExecutionContext {
       this.startedAt = performance.now();
       this.host
         .actorLog(proxy.actorName)
-        .debug(
-          `Received args=${JSON.stringify(proxy.args)} kwargs=${JSON.stringify(proxy.kwargs)}.`,
-        );
+        .debug(`Received args=${renderBounded(proxy.args)} kwargs=${renderBounded(proxy.kwargs)}.`);
     }
     let r: unknown;
+    let thenable: boolean;
     try {
       const fn = this.actor.fn as (...args: unknown[]) => unknown;
       r = fn(...proxy.message.callArguments());
+      // Inside the try: reading `then` off a hostile return value (a Proxy) may throw.
+      thenable = isThenable(r);
     } catch (err) {
       this.fnSettled = true;
       this.complete(undefined, err, true);
       return;
     }
-    if (isThenable(r)) {
-      r.then(
-        (value) => this.fnDone(value, undefined, false),
-        (err) => this.fnDone(undefined, err, true),
-      );
+    if (thenable) {
+      Promise.resolve(r)
+        .then(
+          (value) => this.fnDone(value, undefined, false),
+          (err: unknown) => this.fnDone(undefined, err, true),
+        )
+        .catch((err: unknown) => this.internalError(err));
     } else {
       this.fnSettled = true;
       this.complete(r, undefined, false);
@@ -155,7 +170,7 @@ export class Execution implements ExecutionContext {
     if (this.decided) {
       if (this.aborted) {
         this.host.log.warn(
-          `${this.proxy.actorName} returned after its message ${this.proxy.messageId} was interrupted; its slot is free again.`,
+          `${clip(this.proxy.actorName)} returned after its message ${clip(this.proxy.messageId)} was interrupted; its slot is free again.`,
         );
       }
       this.release();
@@ -170,38 +185,73 @@ export class Execution implements ExecutionContext {
     const proxy = this.proxy;
     if (threw) {
       proxy.stuffException(error);
-      if (error instanceof Retry || error instanceof RateLimitExceeded) {
+      if (isInstance(error, Retry) || isInstance(error, RateLimitExceeded)) {
         log.debug(
-          `${proxy.actorName} asked for message ${proxy.messageId} to be retried: ${error.message}`,
+          `${clip(proxy.actorName)} asked for message ${clip(proxy.messageId)} to be retried: ${describeError(error).message}`,
         );
-      } else if (!this.aborted) {
+      } else if (this.aborted) {
+        // TimeLimit or ShutdownNotifications said why when they interrupted it.
+      } else if (isThrown(this.actor, error)) {
+        log.info(
+          `Failed to process message ${proxy} with expected exception ${describeError(error).type}.`,
+        );
+      } else {
         log.error({ err: error }, `Failed to process message ${proxy} with unhandled exception.`);
       }
-    } else if (this.host.debug && this.startedAt > 0) {
-      this.host
-        .actorLog(proxy.actorName)
-        .debug(`Completed after ${(performance.now() - this.startedAt).toFixed(2)} ms.`);
+    } else {
+      // Returning nothing is a result: Dramatiq stores and passes None, taskq null.
+      if (result === undefined) result = null;
+      else if (result !== null && !resultPassedOn(proxy.options, this.actor)) {
+        this.host.resultDiscarded(proxy);
+      }
+      if (this.host.debug && this.startedAt > 0) {
+        this.host
+          .actorLog(proxy.actorName)
+          .debug(`Completed after ${(performance.now() - this.startedAt).toFixed(2)} ms.`);
+      }
     }
     const after = broker.emitAfter(
       "afterProcessMessage",
       proxy,
       threw ? { exception: error } : { result },
     );
-    if (after) after.then(() => this.finish());
+    this.finishAfter(after);
+  }
+
+  private skip(error: SkipMessage): void {
+    this.decided = true;
+    // Recorded as the message's exception: a dead letter, a stored result and a failFast join
+    // all say it was skipped, and why.
+    this.proxy.stuffException(error);
+    this.host.log.warn(`Message ${this.proxy} was skipped.`);
+    this.finishAfter(this.host.broker.emitAfter("afterSkipMessage", this.proxy));
+  }
+
+  /** Settle once the after hooks are done (they never reject: emitAfter logs their errors). */
+  private finishAfter(after: void | Promise<void>): void {
+    if (after) after.then(() => this.finish()).catch((err: unknown) => this.internalError(err));
     else this.finish();
   }
 
-  private skip(): void {
-    this.decided = true;
-    this.host.log.warn(`Message ${this.proxy} was skipped.`);
-    const after = this.host.broker.emitAfter("afterSkipMessage", this.proxy);
-    if (after) after.then(() => this.finish());
-    else this.finish();
+  /**
+   * A bug in taskq's own bookkeeping: reported, never left as an unhandled rejection that
+   * would end the process. The message is released so the worker goes on.
+   */
+  private internalError(err: unknown): void {
+    this.host.log.error({ err }, `Internal error while processing message ${this.proxy}.`);
+    this.fnSettled = true;
+    try {
+      this.finish();
+    } catch {
+      // settle reports its own failures; the slot is freed below all the same.
+    }
+    this.release();
   }
 
   private finish(): void {
-    this.host.settle(this);
+    if (this.postDone) return;
     this.postDone = true;
+    this.host.settle(this);
     this.release();
   }
 

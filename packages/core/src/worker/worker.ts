@@ -1,9 +1,11 @@
 import type { Broker } from "../broker.js";
+import { isInstance } from "../error-text.js";
 import { ActorNotFound, InvalidArgument, MiddlewareError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { dqName, isDelayQueue } from "../queue-names.js";
+import { clip, renderBounded } from "../render.js";
 import { ConsumerLoop } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
 import type { ExecutionHost } from "./execution.js";
@@ -79,7 +81,12 @@ export class Worker implements ExecutionHost {
   private stopping: Promise<void> | undefined;
   private waiters: Waiter[] = [];
   private unwatch: (() => void) | undefined;
+  /** The broker's middlewareVersion that settleHooks and resultsKept were read at. */
+  private hooksVersion = -1;
   private settleHooks = false;
+  private resultsKept = false;
+  /** Actors already warned about for a discarded return value (Dramatiq warns every time). */
+  private readonly warnedDiscard = new Set<string>();
 
   constructor(broker: Broker, options: WorkerOptions = {}) {
     this.broker = broker;
@@ -101,11 +108,7 @@ export class Worker implements ExecutionHost {
     this.state = "running";
     this.debug = this.log.isLevelEnabled?.("debug") ?? false;
     const b = this.broker;
-    this.settleHooks =
-      b.hasHook("beforeAck") ||
-      b.hasHook("afterAck") ||
-      b.hasHook("beforeNack") ||
-      b.hasHook("afterNack");
+    this.readHooks();
     const before = b.emitBefore("beforeWorkerBoot", this);
     if (before) await before;
     for (const q of b.getDeclaredQueues()) this.addQueue(q);
@@ -122,6 +125,18 @@ export class Worker implements ExecutionHost {
     if (after) await after;
   }
 
+  /** What the hot path needs to know of the middleware list, read again when it changes. */
+  private readHooks(): void {
+    const b = this.broker;
+    this.hooksVersion = b.middlewareVersion;
+    this.settleHooks =
+      b.hasHook("beforeAck") ||
+      b.hasHook("afterAck") ||
+      b.hasHook("beforeNack") ||
+      b.hasHook("afterNack");
+    this.resultsKept = b.middleware.some((m) => m.resultsBackend !== undefined);
+  }
+
   private addQueue(queueName: string): void {
     if (this.state !== "running" || this.loops.has(queueName)) return;
     if (this.requested !== undefined && !this.requested.has(queueName)) return;
@@ -133,16 +148,24 @@ export class Worker implements ExecutionHost {
     const consumer = this.broker.consume(queueName, { prefetch, timeout: this.workerTimeout });
     const loop = new ConsumerLoop(this, consumer, isDelay, prefetch);
     this.loops.set(queueName, loop);
+    if (this.paused) loop.pause();
     loop.start();
   }
 
-  /** Stop starting actors; consumers keep prefetching. */
+  /**
+   * Stop starting actors and stop taking messages from the broker (a fetch under way is cut
+   * short), as Dramatiq's pause does: other workers get the messages meanwhile. Actors already
+   * running finish; messages already held wait.
+   */
   pause(): void {
     this.paused = true;
+    for (const loop of this.loops.values()) loop.pause();
   }
 
+  /** Start actors and fetch again after `pause()`. */
   resume(): void {
     this.paused = false;
+    for (const loop of this.loops.values()) loop.resume();
     this.dispatch();
   }
 
@@ -201,11 +224,10 @@ export class Worker implements ExecutionHost {
   }
 
   private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
-    const error = new ActorNotFound(
-      `Actor ${JSON.stringify(proxy.actorName)} is not declared on this broker`,
-    );
+    const name = renderBounded(proxy.actorName, 200);
+    const error = new ActorNotFound(`Actor ${name} is not declared on this broker`);
     this.log.error(
-      `Received message ${proxy.messageId} for undeclared actor ${proxy.actorName}; moving it to the dead letters.`,
+      `Received message ${clip(proxy.messageId)} for undeclared actor ${name}; moving it to the dead letters.`,
     );
     proxy.stuffException(error);
     proxy.fail();
@@ -238,10 +260,26 @@ export class Worker implements ExecutionHost {
     if (this.waiters.length > 0) this.checkWaiters();
   }
 
+  /**
+   * ExecutionHost: an actor returned a value that nothing keeps. Warned once per actor, in
+   * Dramatiq's words: without a Results middleware; with one, Results warns itself.
+   */
+  resultDiscarded(proxy: MessageProxy): void {
+    if (this.hooksVersion !== this.broker.middlewareVersion) this.readHooks();
+    if (this.resultsKept || this.warnedDiscard.has(proxy.actorName)) return;
+    this.warnedDiscard.add(proxy.actorName);
+    this.log.warn(
+      `Actor '${clip(proxy.actorName)}' returned a value that is not null, and you haven't added the Results middleware to the broker, so the value has been discarded. Consider adding the Results middleware to your broker or piping the result into another actor.`,
+    );
+  }
+
   private settleMessage(proxy: MessageProxy, loop: ConsumerLoop): void {
     const consumer = loop.consumer;
+    if (this.hooksVersion !== this.broker.middlewareVersion) this.readHooks();
     let op: void | Promise<void>;
     try {
+      // The dead letter says why: the error (and a failed hand-off) in its traceback option.
+      if (proxy.failed && !proxy.givenBack) proxy.recordFailure();
       if (proxy.givenBack) op = consumer.requeue([proxy]);
       else if (this.settleHooks) op = this.settleWithHooks(proxy, loop);
       else op = proxy.failed ? consumer.nack(proxy) : consumer.ack(proxy);
@@ -259,7 +297,7 @@ export class Worker implements ExecutionHost {
       const before = b.emitBefore(failed ? "beforeNack" : "beforeAck", proxy);
       if (before) await before;
     } catch (err) {
-      if (!(err instanceof MiddlewareError)) throw err;
+      if (!isInstance(err, MiddlewareError)) throw err;
       this.log.error(
         { err },
         `A ${failed ? "beforeNack" : "beforeAck"} hook failed; settling message ${proxy.messageId} anyway.`,
@@ -297,7 +335,12 @@ export class Worker implements ExecutionHost {
       this.log.error({ err }, "A beforeDelayMessage hook failed.");
     }
     const eta = proxy.options.eta;
-    this.delayed.push(typeof eta === "number" ? eta : 0, { proxy, loop });
+    if (typeof eta !== "number" && eta != null) {
+      this.log.warn(
+        `Invalid eta value for message ${clip(proxy.messageId)}: ${renderBounded(eta, 200)}. Setting eta to the current time.`,
+      );
+    }
+    this.delayed.push(typeof eta === "number" ? eta : Date.now(), { proxy, loop });
     this.armDelayTimer();
   }
 
