@@ -17,12 +17,12 @@ export interface WorkerCommand {
 
 export const HELP = `Usage: taskq <module...> [options]
        taskq queues <module...> [--path DIR]
-       taskq dead-letters <module> <queue> [--requeue | --purge] [--limit N]
+       taskq dead-letters <module> <queue> [--limit N] [--full] | --requeue | --purge
        taskq send <module> <actor> [--args JSON]
 
 Run taskq workers for the actors the modules declare. A module sets the broker
 (setBroker) and declares actors; .js, .mjs and .cjs files load as they are, .ts
-files too when tsx is installed.
+files too when tsx is installed in the application.
 
 Options:
   -p, --processes N              worker processes to run (default: the number of CPUs)
@@ -37,6 +37,13 @@ Options:
   -v, --verbose                  log at debug level (every message received and completed)
   -V, --version                  print the version and exit
   -h, --help                     print this help and exit
+
+Environment:
+  TASKQ_LOG_LEVEL                lowest level logged: debug, info, warn or error (default: info;
+                                 --verbose means debug)
+  TASKQ_PROM_HOST                with the Prometheus middleware: the address /metrics is served
+                                 on (default: 0.0.0.0)
+  TASKQ_PROM_PORT                with the Prometheus middleware: its port (default: 9191)
 
 Signals: SIGTERM or SIGINT stops gracefully (a second one forces), SIGHUP reloads code.
 Exit codes: 0 ok, 1 killed, 2 import or broker error, 3 broker connection failed at boot,
