@@ -1,5 +1,5 @@
 import type { Broker, MainProcessModule } from "@taskq/core";
-import { getLogger, Worker } from "@taskq/core";
+import { lazyLogger, Worker } from "@taskq/core";
 import type { WorkerCommand } from "./args.js";
 import { loadBroker } from "./connect.js";
 import { CliError, ExitCode } from "./exit-codes.js";
@@ -31,7 +31,9 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   const name = `WorkerProcess(${index})`;
   process.title = `taskq: worker ${index}`;
   configureLogging(name, command.verbose, command.logFile);
-  const log = getLogger(`taskq.${name}`);
+  // Lazy: the modules loaded below may plug their own logger in (setLogger), and this
+  // process's lines then go there too.
+  const log = lazyLogger(`taskq.${name}`);
   let broker: Broker;
   try {
     broker = await loadBroker(command);
