@@ -2,19 +2,31 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { CliError, ExitCode } from "./exit-codes.js";
 
+/** The worker command, as `taskq <module...> [options]` parses to (see `runSupervisor`). */
 export interface WorkerCommand {
+  /** Modules to load in each worker process: files (.js/.mjs/.cjs/.ts) or package names. */
   modules: string[];
+  /** Worker processes to run (`--processes`). */
   processes: number;
+  /** Actor calls in flight per process (`--concurrency`). */
   concurrency: number;
+  /** Consume only these queues (`--queues`); undefined: every declared queue. */
   queues: string[] | undefined;
+  /** More directories to look for modules in (`--path`). */
   paths: string[];
+  /** Write the main process's pid here (`--pid-file`). */
   pidFile: string | undefined;
+  /** Append log lines here instead of stderr (`--log-file`). */
   logFile: string | undefined;
+  /** Restart the workers when sources under this directory change (`--watch`). */
   watch: string | undefined;
+  /** Ms running actors get to finish on shutdown (`--worker-shutdown-timeout`). */
   shutdownTimeout: number;
+  /** Log at debug level (`--verbose`). */
   verbose: boolean;
 }
 
+/** The text `taskq --help` prints. */
 export const HELP = `Usage: taskq <module...> [options]
        taskq queues <module...> [--path DIR]
        taskq dead-letters <module> <queue> [--limit N] [--full] | --requeue | --purge
@@ -60,11 +72,13 @@ function count(name: string, value: string | undefined, fallback: number): numbe
   return n;
 }
 
+/** What the worker command's arguments ask for. */
 export type Parsed =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "worker"; command: WorkerCommand };
 
+/** Parse the worker command's arguments; bad ones throw a CliError (exit 2) with the usage. */
 export function parseWorkerArgs(argv: string[]): Parsed {
   let parsed: ReturnType<typeof parse>;
   try {
