@@ -2,30 +2,42 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { CliError, ExitCode } from "./exit-codes.js";
 
+/** The worker command, as `taskq <module...> [options]` parses to (see `runSupervisor`). */
 export interface WorkerCommand {
+  /** Modules to load in each worker process: files (.js/.mjs/.cjs/.ts) or package names. */
   modules: string[];
+  /** Worker processes to run (`--processes`). */
   processes: number;
+  /** Actor calls in flight per process (`--concurrency`). */
   concurrency: number;
+  /** Consume only these queues (`--queues`); undefined: every declared queue. */
   queues: string[] | undefined;
+  /** More directories to look for modules in (`--path`). */
   paths: string[];
+  /** Write the main process's pid here (`--pid-file`). */
   pidFile: string | undefined;
+  /** Append log lines here instead of stderr (`--log-file`). */
   logFile: string | undefined;
+  /** Restart the workers when sources under this directory change (`--watch`). */
   watch: string | undefined;
+  /** Ms running actors get to finish on shutdown (`--worker-shutdown-timeout`). */
   shutdownTimeout: number;
+  /** Log at debug level (`--verbose`). */
   verbose: boolean;
   scheduler: boolean;
 }
 
+/** The text `taskq --help` prints. */
 export const HELP = `Usage: taskq <module...> [options]
        taskq queues <module...> [--path DIR]
-       taskq dead-letters <module> <queue> [--requeue | --purge] [--limit N]
+       taskq dead-letters <module> <queue> [--limit N] [--full] | --requeue | --purge
        taskq send <module> <actor> [--args JSON]
        taskq scheduler <module...> [--path DIR]   (run the module's schedules)
        taskq schedules <module...> [--path DIR]   (list them: next and last run)
 
 Run taskq workers for the actors the modules declare. A module sets the broker
 (setBroker) and declares actors; .js, .mjs and .cjs files load as they are, .ts
-files too when tsx is installed.
+files too when tsx is installed in the application.
 
 Options:
   -p, --processes N              worker processes to run (default: the number of CPUs)
@@ -42,6 +54,13 @@ Options:
   -V, --version                  print the version and exit
   -h, --help                     print this help and exit
 
+Environment:
+  TASKQ_LOG_LEVEL                lowest level logged: debug, info, warn or error (default: info;
+                                 --verbose means debug)
+  TASKQ_PROM_HOST                with the Prometheus middleware: the address /metrics is served
+                                 on (default: 0.0.0.0)
+  TASKQ_PROM_PORT                with the Prometheus middleware: its port (default: 9191)
+
 Signals: SIGTERM or SIGINT stops gracefully (a second one forces), SIGHUP reloads code.
 Exit codes: 0 ok, 1 killed, 2 import or broker error, 3 broker connection failed at boot,
 4 pid file problem.`;
@@ -57,11 +76,13 @@ function count(name: string, value: string | undefined, fallback: number): numbe
   return n;
 }
 
+/** What the worker command's arguments ask for. */
 export type Parsed =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "worker"; command: WorkerCommand };
 
+/** Parse the worker command's arguments; bad ones throw a CliError (exit 2) with the usage. */
 export function parseWorkerArgs(argv: string[]): Parsed {
   let parsed: ReturnType<typeof parse>;
   try {

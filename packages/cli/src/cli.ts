@@ -1,12 +1,23 @@
-import { deadLettersCommand, queuesCommand, sendCommand } from "./admin.js";
+import type { AdminCommand } from "./admin.js";
 import { HELP, parseWorkerArgs } from "./args.js";
+import { deadLettersCommand } from "./dead-letters-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { exitWhenFlushed, writeLine } from "./output.js";
+import { queuesCommand } from "./queues-command.js";
 import { schedulerCommand, schedulesCommand } from "./scheduler-commands.js";
+import { sendCommand } from "./send-command.js";
 import { runSupervisor, workerCommandFromEnv } from "./supervisor.js";
 import { version } from "./version.js";
 import { runWorkerProcess } from "./worker-process.js";
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
+/** The admin commands, by the name that comes first on the command line. */
+const ADMIN_COMMANDS: Record<string, AdminCommand> = {
+  queues: queuesCommand,
+  "dead-letters": deadLettersCommand,
+  send: sendCommand,
+  scheduler: schedulerCommand,
+  schedules: schedulesCommand,
+};
 
 async function main(argv: string[]): Promise<number | undefined> {
   const worker = workerCommandFromEnv();
@@ -14,42 +25,39 @@ async function main(argv: string[]): Promise<number | undefined> {
     await runWorkerProcess(worker.command, worker.index);
     return undefined;
   }
-  switch (argv[0]) {
-    case "queues":
-      return queuesCommand(argv.slice(1), out);
-    case "dead-letters":
-      return deadLettersCommand(argv.slice(1), out);
-    case "send":
-      return sendCommand(argv.slice(1), out);
-    case "scheduler":
-      return schedulerCommand(argv.slice(1));
-    case "schedules":
-      return schedulesCommand(argv.slice(1), out);
-  }
+  const name = argv[0] ?? "";
+  if (Object.hasOwn(ADMIN_COMMANDS, name)) return ADMIN_COMMANDS[name]!(argv.slice(1), writeLine);
   const parsed = parseWorkerArgs(argv);
   if (parsed.kind === "help") {
-    out(HELP);
+    writeLine(HELP);
     return ExitCode.ok;
   }
   if (parsed.kind === "version") {
-    out(`taskq ${version()}`);
+    writeLine(`taskq ${version()}`);
     return ExitCode.ok;
   }
   return runSupervisor(parsed.command);
 }
 
+// A reader that goes away (`taskq dead-letters … | head`) is not an error worth a stack.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(ExitCode.ok);
+  throw err;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code !== undefined) process.exit(code);
+    if (code !== undefined) void exitWhenFlushed(code);
   },
   (err: unknown) => {
     if (err instanceof CliError) {
       process.stderr.write(`taskq: ${err.message}\n`);
-      process.exit(err.exitCode);
+      void exitWhenFlushed(err.exitCode);
+      return;
     }
     process.stderr.write(
       `taskq: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
-    process.exit(ExitCode.importOrBroker);
+    void exitWhenFlushed(ExitCode.importOrBroker);
   },
 );

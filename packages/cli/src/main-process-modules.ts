@@ -6,18 +6,21 @@ const ASK_TIMEOUT = 5000;
 
 interface Pending {
   answers: unknown[];
-  waiting: number;
+  waiting: Set<ChildProcess>;
   done: () => void;
 }
 
 /**
  * Modules the workers' middleware ask to run in the main process (see
  * `Middleware.mainProcessModule`): loaded once each, given a way to ask every ready worker
- * process a question and gather the answers.
+ * process a question and gather the answers. The answers to a topic also include, once,
+ * the last answers of worker processes that stopped since (sent as they stopped), so what
+ * a replaced process knew reaches the module.
  */
 export class MainProcessModules {
   private readonly loaded = new Map<string, Promise<MainProcessHandle | undefined>>();
   private readonly pending = new Map<number, Pending>();
+  private readonly finals = new Map<string, unknown[]>();
   private nextId = 0;
   private readonly workers: () => ChildProcess[];
   private readonly log: Logger;
@@ -54,15 +57,20 @@ export class MainProcessModules {
     }
   }
 
-  /** Ask every ready worker; a worker that does not answer within 5 s is left out. */
+  /**
+   * Ask every ready worker; a worker that exits meanwhile, or does not answer within 5 s,
+   * is left out.
+   */
   ask(topic: string): Promise<unknown[]> {
+    const finals = this.finals.get(topic) ?? [];
+    this.finals.delete(topic);
     const workers = this.workers().filter((w) => w.connected);
-    if (workers.length === 0) return Promise.resolve([]);
+    if (workers.length === 0) return Promise.resolve(finals);
     const id = this.nextId++;
     return new Promise((resolve) => {
       const pending: Pending = {
-        answers: [],
-        waiting: workers.length,
+        answers: finals,
+        waiting: new Set(workers),
         done: () => {
           clearTimeout(timer);
           this.pending.delete(id);
@@ -72,15 +80,35 @@ export class MainProcessModules {
       const timer = setTimeout(pending.done, ASK_TIMEOUT);
       this.pending.set(id, pending);
       const request: MainRequest = { type: "ask", id, topic };
-      for (const w of workers) w.send(request);
+      for (const w of workers) {
+        w.send(request, (err) => {
+          if (err !== null) this.settle(pending, w);
+        });
+      }
     });
   }
 
-  answered(id: number, answers: unknown[]): void {
+  answered(worker: ChildProcess, id: number, answers: unknown[]): void {
     const pending = this.pending.get(id);
-    if (pending === undefined) return;
+    if (pending === undefined || !pending.waiting.has(worker)) return;
     pending.answers.push(...answers);
-    if (--pending.waiting === 0) pending.done();
+    this.settle(pending, worker);
+  }
+
+  /** A worker process's unasked last answers to `topic`: kept for the next question. */
+  final(topic: string, answers: unknown[]): void {
+    const kept = this.finals.get(topic) ?? [];
+    kept.push(...answers);
+    this.finals.set(topic, kept);
+  }
+
+  /** A worker process exited: questions stop waiting for it. */
+  gone(worker: ChildProcess): void {
+    for (const pending of [...this.pending.values()]) this.settle(pending, worker);
+  }
+
+  private settle(pending: Pending, worker: ChildProcess): void {
+    if (pending.waiting.delete(worker) && pending.waiting.size === 0) pending.done();
   }
 
   async close(): Promise<void> {

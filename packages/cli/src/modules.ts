@@ -1,12 +1,22 @@
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { resolve as resolveImport } from "import-meta-resolve";
 import { CliError, ExitCode } from "./exit-codes.js";
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
 
-/** A module argument as something `import()` takes: a file URL, or a package name as given. */
+/**
+ * Where the application's imports resolve from: its working directory. Package names go
+ * through Node's ESM resolution (the `import` condition), as the application's own
+ * `import` would: a `require` resolution would pick a dual package's CJS entry, whose
+ * `@taskq/core` is another instance than the one the CLI reads the broker from.
+ */
+function applicationUrl(): string {
+  return pathToFileURL(join(process.cwd(), "noop.js")).href;
+}
+
+/** A module argument as something `import()` takes: a file URL, or a package's entry URL. */
 export function resolveModule(spec: string, paths: readonly string[]): string {
   const bases = [process.cwd(), ...paths.map((p) => resolve(p))];
   for (const base of bases) {
@@ -19,9 +29,8 @@ export function resolveModule(spec: string, paths: readonly string[]): string {
       `Module ${spec} not found (looked in ${bases.join(", ")})`,
     );
   }
-  // A package name: resolved from the working directory, as the application would.
   try {
-    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(spec)).href;
+    return resolveImport(spec, applicationUrl());
   } catch (err) {
     throw new CliError(
       ExitCode.importOrBroker,
@@ -35,25 +44,25 @@ export function needsTypeScript(specs: readonly string[]): boolean {
   return specs.some((s) => TYPESCRIPT.test(s));
 }
 
-/** Where tsx is for this application, or undefined. */
-export function findTsx(): string | undefined {
-  try {
-    return createRequire(join(process.cwd(), "noop.js")).resolve("tsx/esm/api");
-  } catch {
-    return undefined;
-  }
-}
-
-/** Make this process able to import TypeScript (through the application's tsx). */
+/**
+ * Make this process able to import TypeScript, through the application's own tsx and its
+ * ESM API. Resolved with the `import` condition on purpose: tsx's `require` entry of
+ * `tsx/esm/api` cannot register its loader (tsx 4.23 fails with "Cannot find module
+ * …/dist/esm/api/esm/index.mjs").
+ */
 export async function registerTypeScript(): Promise<void> {
-  const api = findTsx();
-  if (api === undefined) {
+  let api: string;
+  try {
+    api = resolveImport("tsx/esm/api", applicationUrl());
+  } catch (err) {
     throw new CliError(
       ExitCode.importOrBroker,
-      "Loading TypeScript modules needs tsx: npm install --save-dev tsx",
+      `Loading TypeScript modules needs tsx in the application (npm install --save-dev tsx): ${(err as Error).message}`,
+      { cause: err },
     );
   }
-  const { register } = (await import(pathToFileURL(api).href)) as { register: () => unknown };
+  const { register } = (await import(api)) as { register: () => unknown };
+  // Global (not tsImport's per-call scope): every later import in this process is covered.
   register();
 }
 

@@ -6,7 +6,6 @@ import type { WorkerCommand } from "./args.js";
 import { ExitCode } from "./exit-codes.js";
 import { configureLogging } from "./logging.js";
 import { MainProcessModules } from "./main-process-modules.js";
-import { findTsx, needsTypeScript } from "./modules.js";
 import { removePidFile, writePidFile } from "./pid-file.js";
 import { runSchedulesInMainProcess } from "./scheduler-commands.js";
 import { version } from "./version.js";
@@ -51,10 +50,9 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
   log.info(`taskq ${version()} is booting up.`);
   if (command.pidFile !== undefined) writePidFile(command.pidFile);
 
-  const execArgv = [...process.execArgv];
-  if (needsTypeScript(command.modules) && findTsx() !== undefined && !execArgv.includes("tsx"))
-    execArgv.push("--import", "tsx");
-  const entry = fileURLToPath(import.meta.url);
+  // Worker processes run the CLI's own entry (ESM, beside this bundle in dist/), whichever
+  // build this is: tsup's shims give the CJS build an import.meta.url too.
+  const entry = fileURLToPath(new URL("./cli.js", import.meta.url));
   const slots: Slot[] = Array.from({ length: command.processes }, (_, index) => ({
     index,
     child: undefined,
@@ -87,7 +85,6 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     slot.stopping = false;
     slot.startedAt = Date.now();
     const child = fork(entry, [], {
-      execArgv,
       env: {
         ...process.env,
         [ROLE_ENV]: "worker",
@@ -102,10 +99,15 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
         slot.ready = true;
         for (const module of message.modules) void plugins.load(module);
       } else if (message.type === "answer") {
-        plugins.answered(message.id, message.answers);
+        plugins.answered(child, message.id, message.answers);
+      } else if (message.type === "final") {
+        plugins.final(message.topic, message.answers);
       }
     });
-    child.on("exit", (code, signal) => exited(slot, child, code, signal));
+    child.on("exit", (code, signal) => {
+      plugins.gone(child);
+      exited(slot, child, code, signal);
+    });
   };
 
   const exited = (

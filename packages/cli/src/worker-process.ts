@@ -1,57 +1,26 @@
 import type { Broker, MainProcessModule } from "@taskq/core";
-import { ConnectionError, getLogger, peekBroker, Worker } from "@taskq/core";
+import { lazyLogger, Worker } from "@taskq/core";
 import type { WorkerCommand } from "./args.js";
+import { loadBroker } from "./connect.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { configureLogging } from "./logging.js";
-import { importModules } from "./modules.js";
 
 /** Messages from a worker process to the main process. */
 export type WorkerReport =
   | { type: "ready"; modules: MainProcessModule[] }
   | { type: "failed"; exitCode: number; message: string }
-  | { type: "answer"; id: number; answers: unknown[] };
+  | { type: "answer"; id: number; answers: unknown[] }
+  /** Unasked, once its worker has stopped: the last answers to a topic asked before. */
+  | { type: "final"; topic: string; answers: unknown[] };
 
 /** Messages from the main process to a worker process. */
 export type MainRequest = { type: "ask"; id: number; topic: string };
 
-const BOOT_TIMEOUT = 30_000;
-
-function report(message: WorkerReport): void {
-  process.send?.(message);
-}
-
-/** The broker the modules set, checked reachable: exit 2 when there is none, 3 when unreachable. */
-export async function loadBroker(
-  command: Pick<WorkerCommand, "modules" | "paths">,
-): Promise<Broker> {
-  await importModules(command.modules, command.paths);
-  const broker = peekBroker();
-  if (broker === undefined) {
-    throw new CliError(
-      ExitCode.importOrBroker,
-      `None of ${command.modules.join(", ")} set a broker: call setBroker(broker) in one of them`,
-    );
-  }
-  try {
-    await Promise.race([
-      broker.ping(),
-      new Promise((_, reject) =>
-        setTimeout(
-          () => reject(new Error(`no answer within ${BOOT_TIMEOUT} ms`)),
-          BOOT_TIMEOUT,
-        ).unref(),
-      ),
-    ]);
-  } catch (err) {
-    const exitCode =
-      err instanceof ConnectionError || !(err instanceof CliError)
-        ? ExitCode.connection
-        : ExitCode.importOrBroker;
-    throw new CliError(exitCode, `Broker connection failed: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  return broker;
+function report(message: WorkerReport): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 /**
@@ -62,7 +31,9 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   const name = `WorkerProcess(${index})`;
   process.title = `taskq: worker ${index}`;
   configureLogging(name, command.verbose, command.logFile);
-  const log = getLogger(`taskq.${name}`);
+  // Lazy: the modules loaded below may plug their own logger in (setLogger), and this
+  // process's lines then go there too.
+  const log = lazyLogger(`taskq.${name}`);
   let broker: Broker;
   try {
     broker = await loadBroker(command);
@@ -70,13 +41,36 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
     const exitCode = err instanceof CliError ? err.exitCode : ExitCode.importOrBroker;
     const message = (err as Error).message;
     log.error(message);
-    report({ type: "failed", exitCode, message });
+    await report({ type: "failed", exitCode, message });
     process.exit(exitCode);
   }
   const worker = new Worker(broker, {
     concurrency: command.concurrency,
     ...(command.queues ? { queues: command.queues } : {}),
   });
+
+  // Questions from modules the middleware run in the main process (metrics, say).
+  const asked = new Set<string>();
+  const answer = async (topic: string): Promise<unknown[]> => {
+    try {
+      return await Promise.all(
+        broker.middleware
+          .filter((m) => typeof m.answerMainProcess === "function")
+          .map((m) => m.answerMainProcess!(topic)),
+      );
+    } catch (err) {
+      log.error({ err }, `Could not answer ${topic}.`);
+      return [];
+    }
+  };
+  process.on("message", (request: MainRequest) => {
+    if (request?.type !== "ask") return;
+    asked.add(request.topic);
+    void answer(request.topic).then((answers) =>
+      report({ type: "answer", id: request.id, answers }),
+    );
+  });
+
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
@@ -84,6 +78,11 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
     log.info("Stopping worker process...");
     try {
       await worker.stop({ timeout: command.shutdownTimeout });
+      // What this process did since the main process last asked (its metrics, say) would
+      // be lost with it: answer once more, unasked, now that nothing runs any more.
+      for (const topic of asked) {
+        await report({ type: "final", topic, answers: await answer(topic) });
+      }
       await broker.close();
     } catch (err) {
       log.error({ err }, "Worker process did not stop cleanly.");
@@ -97,25 +96,10 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   // The main process decides about SIGHUP; a worker only ever stops.
   process.on("SIGHUP", () => {});
   process.on("disconnect", stop);
-  // Questions from modules the middleware run in the main process (metrics, say).
-  process.on("message", (request: MainRequest) => {
-    if (request?.type !== "ask") return;
-    void Promise.all(
-      broker.middleware
-        .filter((m) => typeof m.answerMainProcess === "function")
-        .map((m) => m.answerMainProcess!(request.topic)),
-    ).then(
-      (answers) => report({ type: "answer", id: request.id, answers }),
-      (err: unknown) => {
-        log.error({ err }, `Could not answer ${request.topic}.`);
-        report({ type: "answer", id: request.id, answers: [] });
-      },
-    );
-  });
   await worker.start();
   log.info("Worker process is ready for action.");
   const modules = broker.middleware
     .map((m) => m.mainProcessModule)
     .filter((m): m is MainProcessModule => m !== undefined);
-  report({ type: "ready", modules });
+  await report({ type: "ready", modules });
 }

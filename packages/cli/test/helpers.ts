@@ -4,10 +4,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { waitUntil } from "@taskq/core/testing";
+import { RedisBroker } from "@taskq/broker-redis";
+import { type Encoder, getEncoder, type Message, setEncoder } from "@taskq/core";
+import { captureLogs, waitUntil } from "@taskq/core/testing";
 import { inject } from "vitest";
 
-export const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+/** The built command (TASKQ_TEST_CLI: another build's, to compare a change with the code before). */
+export const CLI =
+  process.env.TASKQ_TEST_CLI ?? fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 
 export interface Env {
@@ -34,6 +38,8 @@ export function records(env: Env): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
+export type { WorkerCommand } from "../src/args.js";
+
 export interface Running {
   child: ChildProcess;
   output: () => string;
@@ -43,10 +49,25 @@ export interface Running {
 }
 
 /** Run the real `taskq` command (from the fixtures directory, unless `cwd` says otherwise). */
-export function taskq(args: string[], env: Env, cwd = FIXTURES): Running {
-  const child = spawn(process.execPath, [CLI, ...args], {
+export function taskq(
+  args: string[],
+  env: Env,
+  cwd = FIXTURES,
+  extraEnv: Record<string, string> = {},
+): Running {
+  return node([CLI, ...args], env, cwd, extraEnv);
+}
+
+/** Run `node` with these arguments, as `taskq` does. */
+export function node(
+  args: string[],
+  env: Env,
+  cwd = FIXTURES,
+  extraEnv: Record<string, string> = {},
+): Running {
+  const child = spawn(process.execPath, args, {
     cwd,
-    env: { ...process.env, ...env, TASKQ_LOG_LEVEL: "" },
+    env: { ...process.env, ...env, TASKQ_LOG_LEVEL: "", ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -71,14 +92,23 @@ export function taskq(args: string[], env: Env, cwd = FIXTURES): Running {
   };
 }
 
-/** Run a short `taskq` command to its end. */
+/** Run a short `taskq` command to its end; `stdout` is what it wrote there alone. */
 export async function taskqDone(
   args: string[],
   env: Env,
-): Promise<{ code: number | null; output: string }> {
-  const run = taskq(args, env);
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; output: string; stdout: string; ms: number }> {
+  const started = performance.now();
+  const run = taskq(args, env, FIXTURES, extraEnv);
+  let stdout = "";
+  run.child.stdout!.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  // 'close', not 'exit': it comes once the pipes are read to their end.
+  const closed = new Promise((resolve) => run.child.once("close", resolve));
   const code = await run.exited;
-  return { code, output: run.output() };
+  await closed;
+  return { code, output: run.output(), stdout, ms: performance.now() - started };
 }
 
 /**
@@ -98,3 +128,37 @@ actor(() => appendFileSync(process.env.TASKQ_TEST_OUT, JSON.stringify({ version:
 }
 
 export { waitUntil };
+
+/**
+ * Put messages straight into their queue's dead letters (enqueued, fetched and nacked, as a
+ * worker does with a message that failed for good), encoded with `encoder` if given.
+ */
+export async function makeDeadLetters(
+  env: Env,
+  messages: Message[],
+  encoder?: Encoder,
+): Promise<void> {
+  captureLogs(); // Not this test process's broker lines among the command's output.
+  const broker = new RedisBroker({ url: env.TASKQ_TEST_REDIS, namespace: env.TASKQ_TEST_NS });
+  const previous = getEncoder();
+  if (encoder !== undefined) setEncoder(encoder);
+  try {
+    const queues = new Set(messages.map((m) => m.queueName));
+    for (const q of queues) broker.declareQueue(q);
+    await broker.enqueueMany(messages);
+    for (const q of queues) {
+      const consumer = broker.consume(q, { prefetch: 500, timeout: 100 });
+      let left = messages.filter((m) => m.queueName === q).length;
+      while (left > 0) {
+        const got = await consumer.fetch(Math.min(left, 500), { timeout: 5000 });
+        if (got.length === 0) throw new Error(`${left} message(s) of ${q} never came back`);
+        for (const m of got) await consumer.nack(m);
+        left -= got.length;
+      }
+      await consumer.close();
+    }
+  } finally {
+    setEncoder(previous);
+    await broker.close();
+  }
+}

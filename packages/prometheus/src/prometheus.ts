@@ -1,12 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import type { Broker, MainProcessModule, Message, MessageProxy } from "@taskq/core";
 import { defineOption, lazyLogger, Middleware, qName } from "@taskq/core";
 import { Registry } from "prom-client";
+import type { ProcessMetrics } from "./fleet.js";
 import { METRICS_TOPIC } from "./main-process.js";
 import type { Children, Metrics } from "./metrics.js";
 import { childrenFor, createMetrics } from "./metrics.js";
 import type { ExpositionOptions } from "./server.js";
-import { closeServer, resolveAddress, serveMetrics } from "./server.js";
+import { closeServer, ExpositionError, resolveAddress, serveMetrics } from "./server.js";
 
 declare module "@taskq/core" {
   interface ActorOnlyOptions {
@@ -53,6 +55,9 @@ export class Prometheus extends Middleware {
   private readonly serve: boolean;
   private server: Server | undefined;
   private workers = 0;
+  /** Who answers the main process: this process, told apart from a later one with its pid. */
+  private readonly processId = randomUUID();
+  private answers = 0;
 
   constructor(options: PrometheusOptions = {}) {
     super();
@@ -72,8 +77,11 @@ export class Prometheus extends Middleware {
     return { url: new URL("./main-process.js", import.meta.url).href, options: this.address };
   }
 
-  override answerMainProcess(topic: string): unknown {
-    return topic === METRICS_TOPIC ? this.registry.getMetricsAsJSON() : undefined;
+  override async answerMainProcess(topic: string): Promise<ProcessMetrics | undefined> {
+    if (topic !== METRICS_TOPIC) return undefined;
+    const seq = ++this.answers;
+    const metrics = (await this.registry.getMetricsAsJSON()) as ProcessMetrics["metrics"];
+    return { id: this.processId, pid: process.pid, seq, metrics };
   }
 
   /** The message's labelled children, resolved at most once per message. */
@@ -155,10 +163,17 @@ export class Prometheus extends Middleware {
   override async afterWorkerBoot(): Promise<void> {
     this.workers++;
     if (!this.serve || this.server !== undefined) return;
-    this.server = await serveMetrics(this.address, async () => ({
-      contentType: this.registry.contentType,
-      body: await this.registry.metrics(),
-    }));
+    try {
+      this.server = await serveMetrics(this.address, async () => ({
+        contentType: this.registry.contentType,
+        body: await this.registry.metrics(),
+      }));
+    } catch (err) {
+      // The worker goes on without /metrics: one line says why, not a stack.
+      if (!(err instanceof ExpositionError)) throw err;
+      log.error(err.message);
+      return;
+    }
     log.info(`Serving metrics at http://${this.address.host}:${this.address.port}/metrics`);
   }
 

@@ -18,7 +18,28 @@ export function resolveAddress(options: ExpositionOptions): { host: string; port
   return { host, port };
 }
 
-/** Serve `GET /metrics` (text format) on host:port; resolves once listening. */
+/** The exposition server could not listen (the port is taken, say): one line says why. */
+export class ExpositionError extends Error {
+  override name = "ExpositionError";
+}
+
+function listenError(address: { host: string; port: number }, err: NodeJS.ErrnoException): Error {
+  const where = `http://${address.host}:${address.port}/metrics`;
+  const why =
+    err.code === "EADDRINUSE"
+      ? `port ${address.port} is already in use (another taskq, or another program, listens there; set TASKQ_PROM_PORT or the port option to a free one)`
+      : err.code === "EACCES"
+        ? `no permission to listen on port ${address.port}`
+        : err.code === "EADDRNOTAVAIL"
+          ? `${address.host} is not an address of this machine (TASKQ_PROM_HOST or the host option)`
+          : err.message;
+  return new ExpositionError(`Could not serve metrics at ${where}: ${why}.`, { cause: err });
+}
+
+/**
+ * Serve `GET /metrics` (text format) on host:port; resolves once listening, rejects with an
+ * ExpositionError naming the address when it cannot listen.
+ */
 export async function serveMetrics(
   address: { host: string; port: number },
   render: () => Promise<{ contentType: string; body: string }>,
@@ -39,9 +60,9 @@ export async function serveMetrics(
     );
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: NodeJS.ErrnoException) => reject(listenError(address, err)));
     server.listen(address.port, address.host, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolve();
     });
   });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Running } from "../helpers.js";
 import {
@@ -41,6 +42,62 @@ describe("taskq worker command", () => {
     expect(help.output).toContain("Usage: taskq <module...> [options]");
     const version = await taskqDone(["--version"], env);
     expect(version.output).toMatch(/^taskq \d+\.\d+\.\d+/);
+  });
+
+  test("--help lists every environment variable taskq reads under the CLI", async () => {
+    const { stdout } = await taskqDone(["--help"], testEnv());
+    const read = new Set<string>();
+    for (const dir of ["../../src", "../../../core/src", "../../../prometheus/src"]) {
+      const root = fileURLToPath(new URL(dir, import.meta.url));
+      for (const file of readdirSync(root, { recursive: true, encoding: "utf8" })) {
+        if (!file.endsWith(".ts")) continue;
+        const text = readFileSync(join(root, file), "utf8");
+        for (const m of text.matchAll(/process\.env\.(TASKQ_[A-Z_]+)/g)) read.add(m[1]!);
+      }
+    }
+    // Set by the CLI itself: for its worker processes, and the process label it passes on.
+    for (const internal of ["TASKQ_CLI_ROLE", "TASKQ_PROCESS_NAME"]) read.delete(internal);
+    expect([...read].sort()).toEqual(["TASKQ_LOG_LEVEL", "TASKQ_PROM_HOST", "TASKQ_PROM_PORT"]);
+    const environment = stdout.slice(stdout.indexOf("Environment:"));
+    for (const name of read) expect(environment).toMatch(new RegExp(`^  ${name} `, "m"));
+  });
+
+  test("TASKQ_LOG_LEVEL sets the level under the CLI too", async () => {
+    const env = testEnv();
+    const worker = start(["app.mjs", "-p", "1", "--pid-file", "/nonexistent/dir/taskq.pid"], env);
+    expect(await worker.exited).toBe(4);
+    expect(worker.output()).toContain("is booting up");
+    const quiet = taskq(
+      ["app.mjs", "-p", "1", "--pid-file", "/nonexistent/dir/taskq.pid"],
+      env,
+      undefined,
+      {
+        TASKQ_LOG_LEVEL: "warn",
+      },
+    );
+    running.push(quiet);
+    expect(await quiet.exited).toBe(4);
+    expect(quiet.output()).not.toContain("is booting up");
+    expect(quiet.output()).toContain("Could not write pid file");
+  });
+
+  test("a module's own logger (setLogger) takes the worker processes' lines; the main process's stay text", async () => {
+    const env = testEnv();
+    const worker = start(["logger.mjs", "-p", "1"], env);
+    await worker.waitFor(/"msg":"Worker process is ready for action\."/);
+    const lines = worker.output().split("\n");
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^\{"level":"info","name":"taskq\.WorkerProcess\(0\)",.*"msg":"Worker process is ready for action\."\}$/,
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /\[MainProcess\] \[taskq\.MainProcess\] \[INFO\] taskq .* is booting up\./,
+      ),
+    );
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
   });
 
   test("worker processes run messages another process sends", async () => {
@@ -197,12 +254,6 @@ describe("taskq exit codes", () => {
     expect(output).toMatch(/Module missing\.mjs not found/);
   });
 
-  test("an unreachable broker exits 3", async () => {
-    const { code, output } = await taskqDone(["unreachable.mjs", "-p", "1"], testEnv());
-    expect(code).toBe(3);
-    expect(output).toMatch(/Broker connection failed: .*127\.0\.0\.1:1/);
-  });
-
   test("a pid file naming a live process exits 4", async () => {
     const env = testEnv();
     const pidFile = join(tmpdir(), `taskq-${randomUUID()}.pid`);
@@ -255,11 +306,30 @@ describe("taskq admin commands", () => {
     expect(purged.output).toContain("Purged 0 dead letter(s) of default.");
   });
 
+  test("send refuses fewer arguments than the actor's function requires, and sends nothing", async () => {
+    const env = testEnv();
+    const none = await taskqDone(["send", "app.mjs", "echo"], env);
+    expect(none.code).toBe(2);
+    expect(none.output).toContain(
+      "Actor echo takes at least 1 argument(s) — its function declares 1 parameter(s) before any with a default value — but none were given (--args).",
+    );
+    // (value, times = 2): one is enough, and two are fine.
+    const one = await taskqDone(["send", "app.mjs", "twice", "--args", '["a"]'], env);
+    expect(one.code).toBe(0);
+    const two = await taskqDone(["send", "app.mjs", "twice", "--args", '["a", 3]'], env);
+    expect(two.code).toBe(0);
+    const queues = await taskqDone(["queues", "app.mjs"], env);
+    expect(queues.output).toMatch(/default\s+2\s+0\s+0\s+0/);
+    const notArray = await taskqDone(["send", "app.mjs", "echo", "--args", '{"a":1}'], env);
+    expect(notArray.code).toBe(2);
+    expect(notArray.output).toContain("--args must be a JSON array of arguments");
+  });
+
   test("send names the actors a module declares when the actor is unknown", async () => {
     const { code, output } = await taskqDone(["send", "app.mjs", "nope"], testEnv());
     expect(code).toBe(2);
     expect(output).toMatch(
-      /No actor nope in app\.mjs; it declares: crashOnce, echo, fail, other, slow/,
+      /No actor nope in app\.mjs; it declares: crashOnce, echo, fail, other, slow, twice/,
     );
   });
 });

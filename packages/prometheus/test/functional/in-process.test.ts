@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import { actor, StubBroker, Worker } from "@taskq/core";
 import { captureLogs, waitUntil } from "@taskq/core/testing";
 import { freePort } from "@taskq/test-servers";
@@ -80,6 +81,30 @@ describe("Prometheus middleware in one process", () => {
     });
     await broker.join("default", { timeout: 5000 });
     expect(await delayed()).toBe(0);
+  });
+
+  test("a port already in use is one error line naming it; the worker runs on", async () => {
+    const logs = captureLogs();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => taken.close(resolve)));
+    const port = (taken.address() as AddressInfo).port;
+    const broker = new StubBroker();
+    broker.addMiddleware(new Prometheus({ host: "127.0.0.1", port }));
+    const ok = actor(() => undefined, { broker, actorName: "ok" });
+    const worker = new Worker(broker, { workerTimeout: 50 });
+    cleanups.push(() => worker.stop({ timeout: 2000 }));
+    await worker.start();
+    const errors = logs.filter((l) => l.level === "error");
+    expect(errors).toEqual([
+      {
+        level: "error",
+        name: "taskq.prometheus",
+        msg: `Could not serve metrics at http://127.0.0.1:${port}/metrics: port ${port} is already in use (another taskq, or another program, listens there; set TASKQ_PROM_PORT or the port option to a free one).`,
+      },
+    ]);
+    await ok.send();
+    await broker.join("default", { timeout: 5000 });
   });
 
   test("a wrong label type is refused at declaration", () => {
