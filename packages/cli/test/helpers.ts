@@ -148,14 +148,18 @@ export async function makeDeadLetters(
     await broker.enqueueMany(messages);
     for (const q of queues) {
       const consumer = broker.consume(q, { prefetch: 500, timeout: 100 });
-      let left = messages.filter((m) => m.queueName === q).length;
+      const expected = messages.filter((m) => m.queueName === q).length;
+      let left = expected;
       while (left > 0) {
-        const got = await consumer.fetch(Math.min(left, 500), { timeout: 5000 });
-        if (got.length === 0) throw new Error(`${left} message(s) of ${q} never came back`);
+        const got = await consumer.fetch(Math.min(left, 500), { timeout: 2000 });
+        // A message the decoder refuses (too deep) is dead-lettered by the broker itself.
+        if (got.length === 0) break;
         for (const m of got) await consumer.nack(m);
         left -= got.length;
       }
       await consumer.close();
+      const { dead } = await broker.getQueueMessageCounts(q);
+      if (dead !== expected) throw new Error(`${expected - dead} message(s) of ${q} never came back`);
     }
   } finally {
     setEncoder(previous);

@@ -52,7 +52,10 @@ describe("taskq dead-letters listing", () => {
     const listed = await taskqDone(["dead-letters", "app.mjs", "default"], env);
     expect(listed.output).not.toContain("RangeError");
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`${deep.messageId} {2}fail\\(\\[\\[\\[.*…`));
+    // Too deep for the decoder (core refuses > 256 levels), so it is listed as stored, bounded.
+    expect(listed.stdout).toMatch(
+      /\(undecodable, broker id [0-9a-f-]+\) {2}\{"queue_name":"default","actor_name":"fail","args":\[\[\[.*…\(\d+ more bytes\)/,
+    );
     expect(listed.stdout).toContain("1 dead letter(s) of default.");
 
     const full = await taskqDone(["dead-letters", "app.mjs", "default", "--full"], env);
