@@ -159,7 +159,8 @@ export async function makeDeadLetters(
       }
       await consumer.close();
       const { dead } = await broker.getQueueMessageCounts(q);
-      if (dead !== expected) throw new Error(`${expected - dead} message(s) of ${q} never came back`);
+      if (dead !== expected)
+        throw new Error(`${expected - dead} message(s) of ${q} never came back`);
     }
   } finally {
     setEncoder(previous);
