@@ -1,7 +1,7 @@
 import { brokerConformance } from "@taskq/core/testing";
 import { beforeAll } from "vitest";
 import type { RabbitmqBroker } from "../../src/index.js";
-import { captureLogs, makeBroker } from "../helpers.js";
+import { captureLogs, makeBroker } from "../helpers/index.js";
 
 beforeAll(() => {
   captureLogs();

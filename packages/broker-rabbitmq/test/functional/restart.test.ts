@@ -1,9 +1,9 @@
-import { actor, Worker } from "@taskq/core";
+import { actor, ConnectionFailed, Worker } from "@taskq/core";
 import type { RabbitmqServer } from "@taskq/test-servers";
 import { startRabbitmq } from "@taskq/test-servers";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { RabbitmqBroker } from "../../src/index.js";
-import { captureLogs, eventually, uniqueQueue } from "../helpers.js";
+import { captureLogs, eventually, uniqueQueue } from "../helpers/index.js";
 
 // A node of its own: this test stops and starts it.
 let server: RabbitmqServer;
@@ -68,4 +68,34 @@ test("RabbitMQ stopped and started mid-run: every confirmed message is processed
   await worker.stop({ timeout: 10_000 });
   await producer.close();
   await consumerSide.close();
+});
+
+test("ping while the node is down: a ConnectionFailed within its timeout, never a 'lost'; then fine again once it is back", {
+  timeout: 120_000,
+}, async () => {
+  const broker = new RabbitmqBroker({ url: server.url, connectionTimeout: 30_000 });
+  try {
+    await broker.ping();
+    await server.stop();
+    const started = Date.now();
+    const error = await broker.ping({ timeout: 1000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as Error).message).toContain(
+      `Could not connect to RabbitMQ at ${server.url.replace("guest@", "***@")}`,
+    );
+    expect((error as Error).message).not.toMatch(/lost/i);
+    await server.restart();
+    await eventually(
+      () =>
+        broker.ping({ timeout: 1000 }).then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+      "ping answers again",
+    );
+  } finally {
+    await broker.close();
+  }
 });
