@@ -14,7 +14,11 @@ export interface ConnectionOptions {
 }
 
 const MIN_DELAY = 100;
-const MAX_DELAY = 5000;
+/**
+ * Attempts go at least this often while the server is away: a server back within
+ * connectionTimeout must be found before the operations waiting for it give up.
+ */
+const MAX_DELAY = 1000;
 
 /** The URL without its password, for messages. */
 export function redact(url: string): string {

@@ -24,8 +24,10 @@ import {
 } from "@taskq/core";
 import type { Channel } from "amqplib";
 import { AmqpConnection } from "./connection.js";
+import { LogThrottle } from "./log-throttle.js";
 import type { RabbitmqBrokerOptions } from "./options.js";
 import { checkTimeout, resolveOptions } from "./options.js";
+import type { Published } from "./publisher.js";
 import { Publisher } from "./publisher.js";
 import { RabbitmqConsumer } from "./rabbitmq-consumer.js";
 import { Topology } from "./topology.js";
@@ -67,6 +69,8 @@ export class RabbitmqBroker extends Broker {
   private readonly publisher: Publisher;
   private readonly consumers = new Set<RabbitmqConsumer>();
   private adminChannel: Promise<Channel> | undefined;
+  /** Messages lost after `send` resolved: each is named, but not ten thousand at once. */
+  private readonly unconfirmed = new LogThrottle(10, 10_000, (line) => this.log.error(line));
 
   constructor(options: RabbitmqBrokerOptions = {}) {
     const resolved = resolveOptions(options);
@@ -106,52 +110,55 @@ export class RabbitmqBroker extends Broker {
     return this.adminChannel;
   }
 
-  private publish(message: Message): ReturnType<Publisher["publish"]> {
+  private publish(message: Message, patient = false): Published {
     const priority = message.options.broker_priority;
     return this.publisher.publish({
       queueName: message.queueName,
       body: asBuffer(message.encode()),
       priority: typeof priority === "number" ? priority : undefined,
+      patient,
     });
   }
 
   /**
    * With confirmDelivery, resolves once RabbitMQ confirmed the message; otherwise once it is
-   * written (it is still resent in the background if the channel drops before the confirm).
-   * A message handed on by a worker (a retry, a callback, the next step) is always confirmed
-   * before the message that produced it is acked.
+   * written (it is still sent again in the background if the connection or channel drops
+   * before the confirm, once there is a connection again). A message handed on by a worker
+   * (a retry, a callback, the next step) is always confirmed before the message that
+   * produced it is acked.
    */
-  private async settlePublication(
-    published: ReturnType<Publisher["publish"]>,
-    what: string,
-  ): Promise<void> {
+  private async send(message: Message): Promise<void> {
     if (this.confirmDelivery || getCurrentMessage() !== undefined) {
-      await published.confirmed;
+      await this.publish(message).confirmed;
       return;
     }
+    const published = this.publish(message, true);
     let answered = false;
     published.confirmed.catch((err: unknown) => {
       // Once `send` has resolved, nobody else hears of this failure; before, the caller
       // gets the rejection and a log line would only say it twice.
-      if (answered)
-        this.log.error({ err }, `${what} was sent but never confirmed; it may be lost.`);
-      else this.log.debug(`${what} could not be published: ${errorText(err)}`);
+      if (!answered) {
+        this.log.debug(`Message ${message.messageId} could not be published: ${errorText(err)}`);
+        return;
+      }
+      this.unconfirmed.log(
+        () =>
+          `Message ${message.messageId} was sent to ${message.queueName} but never confirmed by RabbitMQ; it may be lost: ${errorText(err)}`,
+      );
     });
     await published.written;
     answered = true;
   }
 
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
-    await this.settlePublication(this.publish(message), `Message ${message.messageId}`);
+    await this.send(message);
     return message;
   }
 
   protected override async doEnqueueMany<R>(
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
-    await Promise.all(
-      messages.map((m) => this.settlePublication(this.publish(m), `Message ${m.messageId}`)),
-    );
+    await Promise.all(messages.map((m) => this.send(m)));
     return [...messages];
   }
 

@@ -99,3 +99,63 @@ test("ping while the node is down: a ConnectionFailed within its timeout, never 
     await broker.close();
   }
 });
+
+test("default options, node stopped and restarted while producers send flat out: every send settles, none rejects, and every message whose send resolved is consumed", {
+  timeout: 180_000,
+}, async () => {
+  const queue = uniqueQueue("outage");
+  const producer = new RabbitmqBroker({ url: server.url });
+  const consumerSide = new RabbitmqBroker({ url: server.url });
+  const received = new Set<number>();
+  const job = actor((n: number) => void received.add(n), {
+    broker: producer,
+    actorName: "job",
+    queueName: queue,
+  });
+  actor((n: number) => void received.add(n), {
+    broker: consumerSide,
+    actorName: "job",
+    queueName: queue,
+  });
+  const worker = new Worker(consumerSide, { concurrency: 8, workerTimeout: 200 });
+  await worker.start();
+  let next = 0;
+  let sending = true;
+  const resolved: number[] = [];
+  const rejected: unknown[] = [];
+  // No pause between sends: the socket fills up, so the node goes while writes wait for drain.
+  const producers = Array.from({ length: 4 }, async () => {
+    while (sending) {
+      const n = next++;
+      await job.send(n).then(
+        () => resolved.push(n),
+        (err: unknown) => rejected.push(err),
+      );
+    }
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    await server.restart();
+    await new Promise((r) => setTimeout(r, 1500));
+    sending = false;
+    await Promise.race([
+      Promise.all(producers),
+      new Promise((_r, reject) =>
+        setTimeout(() => reject(new Error("some sends never settled")), 30_000),
+      ),
+    ]);
+    expect(rejected).toEqual([]);
+    await eventually(
+      () => resolved.every((n) => received.has(n)),
+      60_000,
+      "every message whose send resolved was consumed",
+    );
+  } finally {
+    sending = false;
+    await worker.stop({ timeout: 10_000 });
+    await producer.close();
+    await consumerSide.close();
+  }
+});
