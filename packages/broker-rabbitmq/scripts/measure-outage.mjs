@@ -14,18 +14,20 @@ const BEFORE_MS = 2000;
 const AFTER_MS = 3000;
 
 const logged = { warn: 0, error: 0 };
+const lines = new Map();
 const t0 = performance.now();
 const progress = (what) =>
   process.stderr.write(`[${Math.round(performance.now() - t0)} ms] ${what}\n`);
+const count = (level) => (a, b) => {
+  logged[level]++;
+  const text = `${level}: ${(typeof a === "string" ? a : b).replace(/\d+/g, "N")}`;
+  lines.set(text, (lines.get(text) ?? 0) + 1);
+};
 const quiet = () => ({
   debug() {},
   info() {},
-  warn() {
-    logged.warn++;
-  },
-  error() {
-    logged.error++;
-  },
+  warn: count("warn"),
+  error: count("error"),
   child: () => quiet(),
   isLevelEnabled: () => false,
 });
@@ -96,6 +98,9 @@ async function killAndRestart() {
 }
 
 async function measure(server) {
+  logged.warn = 0;
+  logged.error = 0;
+  lines.clear();
   const queue = `outage_${Date.now()}`;
   const producer = new RabbitmqBroker({ url: server.url });
   const consumerSide = new RabbitmqBroker({ url: server.url });
@@ -171,6 +176,7 @@ async function measure(server) {
     `lost (send resolved, never consumed): ${lost.length}${lost.length ? ` e.g. ${lost.slice(0, 5).join(", ")}` : ""}`,
     `consumed more than once: ${duplicates}`,
     `log lines during the run: ${logged.warn} warn, ${logged.error} error`,
+    ...[...lines].map(([text, n]) => `  ${n}× ${text.slice(0, 160)}`),
   ];
 }
 
