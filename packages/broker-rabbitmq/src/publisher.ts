@@ -51,6 +51,7 @@ function drainOrClose(ch: ConfirmChannel): Promise<void> {
     ch.on("close", done);
   });
 }
+
 /** One warning about failed publishes per this many ms (with a count of the rest). */
 const WARN_WINDOW = 5000;
 
@@ -141,7 +142,16 @@ export class Publisher {
     return { written: writtenPromise, confirmed };
   }
 
+  /** Sent already and waiting for a connection: no use trying before the next one. */
+  private parkable(pending: Pending): boolean {
+    return pending.publication.patient === true && pending.wasWritten && !this.connection.connected;
+  }
+
   private attempt(pending: Pending): void {
+    if (this.parkable(pending) && !this.closed) {
+      this.parked.push(pending);
+      return;
+    }
     pending.attempts++;
     // The usual case needs no wait at all: channel open, queue declared, socket not full.
     const ch = this.live;
@@ -180,8 +190,7 @@ export class Publisher {
       if (pending.publication.patient && pending.wasWritten) {
         // The caller has its answer: keep the message for the next connection.
         pending.attempts--;
-        if (this.connection.connected) setImmediate(() => this.attempt(pending));
-        else this.parked.push(pending);
+        setImmediate(() => this.attempt(pending));
         return;
       }
       // No connection within connectionTimeout: waiting longer is the caller's decision.

@@ -242,27 +242,25 @@ export class RabbitmqBroker extends Broker {
     const expired = new Promise<"expired">((resolve) => {
       timer = setTimeout(() => resolve("expired"), timeout);
     });
-    let failure: unknown;
     try {
       if ((await Promise.race([trip, expired])) !== "expired") return;
+      throw this.pingFailure(timeout, undefined);
     } catch (err) {
-      failure = err;
+      throw err instanceof ConnectionFailed ? err : this.pingFailure(timeout, err);
     } finally {
       clearTimeout(timer);
     }
-    // Whatever went wrong, the answer is the same: the server is not there for us now.
-    const reason =
-      failure === undefined
-        ? this.connection.connected
-          ? ": no answer"
-          : this.connection.lastReason
-        : failure instanceof ConnectionError
-          ? this.connection.lastReason
-          : `: ${errorText(failure)}`;
-    const cause = failure instanceof ConnectionError ? (failure.cause ?? failure) : failure;
-    throw new ConnectionFailed(
+  }
+
+  /** Whatever went wrong, the answer is the same: the server is not there for us now. */
+  private pingFailure(timeout: number, failure: unknown): ConnectionFailed {
+    let reason: string;
+    if (failure instanceof ConnectionError) reason = this.connection.lastReason;
+    else if (failure !== undefined) reason = `: ${errorText(failure)}`;
+    else reason = this.connection.connected ? ": no answer" : this.connection.lastReason;
+    return new ConnectionFailed(
       `Could not connect to RabbitMQ at ${this.connection.address} within ${timeout} ms${reason}`,
-      { cause },
+      { cause: failure instanceof ConnectionError ? (failure.cause ?? failure) : failure },
     );
   }
 
