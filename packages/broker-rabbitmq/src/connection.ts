@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import { ConnectionClosed, ConnectionFailed, type Logger } from "@taskq/core";
-import type { ChannelModel, Options } from "amqplib";
+import type { ChannelModel, SocketOptions } from "amqplib";
 import { connect } from "amqplib";
 
 export interface ConnectionOptions {
@@ -14,7 +14,11 @@ export interface ConnectionOptions {
 }
 
 const MIN_DELAY = 100;
-const MAX_DELAY = 5000;
+/**
+ * Attempts go at least this often while the server is away: a server back within
+ * connectionTimeout must be found before the operations waiting for it give up.
+ */
+const MAX_DELAY = 1000;
 
 /** The URL without its password, for messages. */
 export function redact(url: string): string {
@@ -52,8 +56,11 @@ export class AmqpConnection extends EventEmitter {
     this.options = options;
   }
 
-  /** The live connection, waiting up to `connectionTimeout` for one. */
-  get(): Promise<ChannelModel> {
+  /**
+   * The live connection, waiting up to `timeout` ms (default `connectionTimeout`) for one;
+   * then a ConnectionFailed, or a ConnectionClosed when an earlier connection was lost.
+   */
+  get(timeout = this.options.connectionTimeout): Promise<ChannelModel> {
     if (this.model !== undefined) return Promise.resolve(this.model);
     if (this.closed) return Promise.reject(new ConnectionClosed("The RabbitMQ broker is closed"));
     this.start();
@@ -70,8 +77,8 @@ export class AmqpConnection extends EventEmitter {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(this.failure(`no connection within ${this.options.connectionTimeout} ms`));
-      }, this.options.connectionTimeout);
+        reject(this.failure(timeout));
+      }, timeout);
       this.waiters.push(waiter);
     });
   }
@@ -80,11 +87,22 @@ export class AmqpConnection extends EventEmitter {
     return this.model !== undefined;
   }
 
-  private failure(what: string): Error {
-    const where = this.options.urls.map(redact).join(", ");
-    const reason = this.lastError instanceof Error ? `: ${this.lastError.message}` : "";
+  /** Where we try to connect, passwords hidden. */
+  get address(): string {
+    return this.options.urls.map(redact).join(", ");
+  }
+
+  /** Why the last attempt failed (or the connection closed), for error messages. */
+  get lastReason(): string {
+    return this.lastError instanceof Error ? `: ${this.lastError.message}` : "";
+  }
+
+  private failure(timeout: number): Error {
     const Kind = this.everConnected ? ConnectionClosed : ConnectionFailed;
-    return new Kind(`RabbitMQ at ${where}: ${what}${reason}`, { cause: this.lastError });
+    return new Kind(
+      `Could not connect to RabbitMQ at ${this.address} within ${timeout} ms${this.lastReason}`,
+      { cause: this.lastError },
+    );
   }
 
   /** Connect now if not connected or connecting. */
@@ -99,7 +117,12 @@ export class AmqpConnection extends EventEmitter {
     const url = this.options.urls[this.urlIndex % this.options.urls.length]!;
     let model: ChannelModel;
     try {
-      model = await connect(url, this.options.socketOptions as Options.Connect);
+      model = await connect(url, {
+        // A server that never answers the TCP handshake is given up on (and the next URL
+        // tried) after connectionTimeout, rather than the system's minutes.
+        timeout: this.options.connectionTimeout,
+        ...this.options.socketOptions,
+      } as SocketOptions);
     } catch (err) {
       this.connecting = false;
       this.lastError = err;
@@ -143,12 +166,12 @@ export class AmqpConnection extends EventEmitter {
     if (this.closed) return;
     const delay = Math.min(MIN_DELAY * 2 ** this.attempt, MAX_DELAY);
     this.attempt++;
-    if (this.attempt === 1 || this.attempt % 10 === 0) {
-      this.options.log.warn(
-        { err },
-        `Could not connect to RabbitMQ (attempt ${this.attempt}); trying again in ${delay} ms.`,
-      );
-    }
+    // Whoever waits for the connection hears of the failure (a send rejects, a consumer
+    // warns): a stack here would only repeat it. A warning every tenth attempt says it lasts.
+    const reason = err instanceof Error ? err.message : String(err);
+    const line = `Could not connect to RabbitMQ (attempt ${this.attempt}: ${reason}); trying again in ${delay} ms.`;
+    if (this.attempt % 10 === 0) this.options.log.warn(line);
+    else this.options.log.debug(line);
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.open();

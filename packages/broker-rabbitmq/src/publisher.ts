@@ -2,12 +2,19 @@ import { randomUUID } from "node:crypto";
 import { ConnectionClosed, ConnectionError, type Logger } from "@taskq/core";
 import type { Message as AmqpMessage, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./connection.js";
+import { LogThrottle } from "./log-throttle.js";
 import type { Topology } from "./topology.js";
 
 export interface Publication {
   queueName: string;
   body: Buffer;
   priority: number | undefined;
+  /**
+   * The caller stops waiting once the message is written (send without confirmDelivery):
+   * after that, nobody but this publisher can send it again, so a lost connection does not
+   * end it; it waits for the next connection, however long, until the broker closes.
+   */
+  patient?: boolean;
 }
 
 interface Pending {
@@ -17,6 +24,7 @@ interface Pending {
   reject: (err: Error) => void;
   /** Called once, when the first attempt has been written to the socket. */
   written?: () => void;
+  wasWritten: boolean;
 }
 
 export interface Published {
@@ -27,6 +35,25 @@ export interface Published {
 }
 
 const MAX_ATTEMPTS = 6;
+
+/**
+ * Resolves when the channel can take more, or when it closes: a channel lost while full never
+ * drains, and what waits for it must go on to fail and be sent again on the next one.
+ */
+function drainOrClose(ch: ConfirmChannel): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      ch.off("drain", done);
+      ch.off("close", done);
+      resolve();
+    };
+    ch.on("drain", done);
+    ch.on("close", done);
+  });
+}
+
+/** One warning about failed publishes per this many ms (with a count of the rest). */
+const WARN_WINDOW = 5000;
 
 /**
  * Publishes on a confirm channel: persistent, on the default exchange, `mandatory` so a
@@ -46,15 +73,29 @@ export class Publisher {
   private seq = 0;
   private drained: Promise<void> | undefined;
   private readonly returned = new Set<string>();
+  /** Written, answered, and cut off by a lost connection: sent again on the next one. */
+  private parked: Pending[] = [];
+  private closed = false;
+  private readonly warnings: LogThrottle;
 
   constructor(connection: AmqpConnection, topology: Topology, log: Logger) {
     this.connection = connection;
     this.topology = topology;
     this.log = log;
+    this.warnings = new LogThrottle(1, WARN_WINDOW, (line) => log.warn(line));
     connection.on("disconnect", () => {
       this.channel = undefined;
       this.live = undefined;
       this.drained = undefined;
+    });
+    connection.on("connect", () => {
+      const parked = this.parked;
+      this.parked = [];
+      // After the other "connect" listeners (the topology forgets what it declared).
+      if (parked.length === 0) return;
+      setImmediate(() => {
+        for (const p of parked) this.attempt(p);
+      });
     });
   }
 
@@ -92,7 +133,7 @@ export class Publisher {
       unwritten = reject;
     });
     const confirmed = new Promise<void>((resolve, reject) => {
-      this.attempt({ publication, attempts: 0, resolve, reject, written });
+      this.attempt({ publication, attempts: 0, resolve, reject, written, wasWritten: false });
     });
     // A publication that fails for good before it was ever written fails the wait for the
     // write too (after a write, rejecting changes nothing).
@@ -101,7 +142,16 @@ export class Publisher {
     return { written: writtenPromise, confirmed };
   }
 
+  /** Sent already and waiting for a connection: no use trying before the next one. */
+  private parkable(pending: Pending): boolean {
+    return pending.publication.patient === true && pending.wasWritten && !this.connection.connected;
+  }
+
   private attempt(pending: Pending): void {
+    if (this.parkable(pending) && !this.closed) {
+      this.parked.push(pending);
+      return;
+    }
     pending.attempts++;
     // The usual case needs no wait at all: channel open, queue declared, socket not full.
     const ch = this.live;
@@ -127,8 +177,23 @@ export class Publisher {
   }
 
   private retry(pending: Pending, err: unknown): void {
-    // No connection within connectionTimeout: waiting longer is the caller's decision.
+    if (this.closed) {
+      pending.reject(
+        new ConnectionClosed(
+          `The RabbitMQ broker closed before RabbitMQ confirmed a message for ${pending.publication.queueName}`,
+          { cause: err },
+        ),
+      );
+      return;
+    }
     if (err instanceof ConnectionError) {
+      if (pending.publication.patient && pending.wasWritten) {
+        // The caller has its answer: keep the message for the next connection.
+        pending.attempts--;
+        setImmediate(() => this.attempt(pending));
+        return;
+      }
+      // No connection within connectionTimeout: waiting longer is the caller's decision.
       pending.reject(err);
       return;
     }
@@ -143,8 +208,9 @@ export class Publisher {
       return;
     }
     if (pending.attempts === 1) {
-      this.log.warn(
-        `Publishing to ${pending.publication.queueName} failed (${err instanceof Error ? err.message : String(err)}); retrying.`,
+      this.warnings.log(
+        () =>
+          `Publishing to ${pending.publication.queueName} failed (${err instanceof Error ? err.message : String(err)}); retrying.`,
       );
     }
     setTimeout(() => this.attempt(pending), Math.min(50 * 2 ** pending.attempts, 2000));
@@ -180,14 +246,19 @@ export class Publisher {
       this.retry(pending, err);
       return;
     }
+    pending.wasWritten = true;
     pending.written?.();
     pending.written = undefined;
     if (!written && this.drained === undefined) {
-      this.drained = new Promise((r) => ch.once("drain", () => r()));
+      this.drained = drainOrClose(ch);
     }
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    const parked = this.parked;
+    this.parked = [];
+    for (const p of parked) this.retry(p, new ConnectionClosed("The RabbitMQ broker is closed"));
     const channel = this.channel;
     this.channel = undefined;
     if (channel === undefined) return;

@@ -1,43 +1,38 @@
 import type {
-  BrokerOptions,
   ConsumeOptions,
   Consumer,
   DeadLetterInfo,
   JoinOptions,
   Message,
   MessageProxy,
+  PingOptions,
   QueueMessageCounts,
 } from "@taskq/core";
 import {
   Broker,
+  ConnectionError,
+  ConnectionFailed,
   dqName,
   getCurrentMessage,
   lazyLogger,
   Message as MessageClass,
   QueueJoinTimeout,
   qName,
+  renderBounded,
+  validateOptions,
   xqName,
 } from "@taskq/core";
 import type { Channel } from "amqplib";
 import { AmqpConnection } from "./connection.js";
+import { LogThrottle } from "./log-throttle.js";
+import type { RabbitmqBrokerOptions } from "./options.js";
+import { checkTimeout, resolveOptions } from "./options.js";
+import type { Published } from "./publisher.js";
 import { Publisher } from "./publisher.js";
 import { RabbitmqConsumer } from "./rabbitmq-consumer.js";
 import { Topology } from "./topology.js";
 
-export interface RabbitmqBrokerOptions extends BrokerOptions {
-  /** `amqp://user:pass@host:port/vhost`, or several for failover. Default `amqp://127.0.0.1:5672`. */
-  url?: string | string[];
-  /** Resolve `send` only once RabbitMQ has confirmed the message. Default false. */
-  confirmDelivery?: boolean;
-  /** Declare queues with `x-max-priority` (1..255) so `brokerPriority` orders messages. */
-  maxPriority?: number;
-  /** How long dead letters are kept in `<q>.XQ`, ms. Default 7 days (Dramatiq's). */
-  deadMessageTtl?: number;
-  /** How long an operation waits for a (re)connection before failing, ms. Default 10 000. */
-  connectionTimeout?: number;
-  /** amqplib socket options (TLS certificates, heartbeat, ...). */
-  socketOptions?: Record<string, unknown>;
-}
+export type { RabbitmqBrokerOptions } from "./options.js";
 
 const JOIN_INTERVAL = 50;
 
@@ -47,6 +42,11 @@ function asBuffer(bytes: Uint8Array): Buffer {
     ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : renderBounded(err, 200);
+}
+
 /** Consecutive empty readings before join trusts them (counts exclude in-flight moves). */
 const JOIN_SUCCESSES = 3;
 
@@ -61,37 +61,28 @@ export class RabbitmqBroker extends Broker {
   readonly confirmDelivery: boolean;
   readonly maxPriority: number | undefined;
   readonly deadMessageTtl: number;
+  /** How long a send or a ping waits for a connection before failing, ms. */
+  readonly connectionTimeout: number;
   readonly log = lazyLogger("taskq.RabbitmqBroker");
   readonly connection: AmqpConnection;
   private readonly topology: Topology;
   private readonly publisher: Publisher;
   private readonly consumers = new Set<RabbitmqConsumer>();
   private adminChannel: Promise<Channel> | undefined;
+  /** Messages lost after `send` resolved: each is named, but not ten thousand at once. */
+  private readonly unconfirmed = new LogThrottle(10, 10_000, (line) => this.log.error(line));
 
   constructor(options: RabbitmqBrokerOptions = {}) {
-    super(options.middleware ? { middleware: options.middleware } : {});
-    const urls = options.url === undefined ? ["amqp://127.0.0.1:5672"] : [options.url].flat();
-    if (urls.length === 0 || urls.some((u) => typeof u !== "string" || !/^amqps?:\/\//.test(u))) {
-      throw new TypeError(
-        `RabbitmqBroker url must be amqp:// or amqps:// URLs, got ${JSON.stringify(options.url)}`,
-      );
-    }
-    const { maxPriority } = options;
-    if (
-      maxPriority !== undefined &&
-      !(Number.isInteger(maxPriority) && maxPriority >= 1 && maxPriority <= 255)
-    ) {
-      throw new TypeError(
-        `RabbitmqBroker maxPriority must be an integer from 1 to 255, got ${String(maxPriority)}`,
-      );
-    }
-    this.confirmDelivery = options.confirmDelivery ?? false;
-    this.maxPriority = maxPriority;
-    this.deadMessageTtl = options.deadMessageTtl ?? 7 * 24 * 3600 * 1000;
+    const resolved = resolveOptions(options);
+    super(resolved.middleware ? { middleware: resolved.middleware } : {});
+    this.confirmDelivery = resolved.confirmDelivery;
+    this.maxPriority = resolved.maxPriority;
+    this.deadMessageTtl = resolved.deadMessageTtl;
+    this.connectionTimeout = resolved.connectionTimeout;
     this.connection = new AmqpConnection({
-      urls,
-      connectionTimeout: options.connectionTimeout ?? 10_000,
-      socketOptions: options.socketOptions,
+      urls: resolved.urls,
+      connectionTimeout: resolved.connectionTimeout,
+      socketOptions: resolved.socketOptions,
       log: this.log,
     });
     this.topology = new Topology(this.maxPriority, this.deadMessageTtl);
@@ -119,46 +110,55 @@ export class RabbitmqBroker extends Broker {
     return this.adminChannel;
   }
 
-  private publish(message: Message): ReturnType<Publisher["publish"]> {
+  private publish(message: Message, patient = false): Published {
     const priority = message.options.broker_priority;
     return this.publisher.publish({
       queueName: message.queueName,
       body: asBuffer(message.encode()),
       priority: typeof priority === "number" ? priority : undefined,
+      patient,
     });
   }
 
   /**
    * With confirmDelivery, resolves once RabbitMQ confirmed the message; otherwise once it is
-   * written (it is still resent in the background if the channel drops before the confirm).
-   * A message handed on by a worker (a retry, a callback, the next step) is always confirmed
-   * before the message that produced it is acked.
+   * written (it is still sent again in the background if the connection or channel drops
+   * before the confirm, once there is a connection again). A message handed on by a worker
+   * (a retry, a callback, the next step) is always confirmed before the message that
+   * produced it is acked.
    */
-  private async settlePublication(
-    published: ReturnType<Publisher["publish"]>,
-    what: string,
-  ): Promise<void> {
+  private async send(message: Message): Promise<void> {
     if (this.confirmDelivery || getCurrentMessage() !== undefined) {
-      await published.confirmed;
+      await this.publish(message).confirmed;
       return;
     }
-    published.confirmed.catch((err: unknown) =>
-      this.log.error({ err }, `${what} could not be published.`),
-    );
+    const published = this.publish(message, true);
+    let answered = false;
+    published.confirmed.catch((err: unknown) => {
+      // Once `send` has resolved, nobody else hears of this failure; before, the caller
+      // gets the rejection and a log line would only say it twice.
+      if (!answered) {
+        this.log.debug(`Message ${message.messageId} could not be published: ${errorText(err)}`);
+        return;
+      }
+      this.unconfirmed.log(
+        () =>
+          `Message ${message.messageId} was sent to ${message.queueName} but never confirmed by RabbitMQ; it may be lost: ${errorText(err)}`,
+      );
+    });
     await published.written;
+    answered = true;
   }
 
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
-    await this.settlePublication(this.publish(message), `Message ${message.messageId}`);
+    await this.send(message);
     return message;
   }
 
   protected override async doEnqueueMany<R>(
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
-    await Promise.all(
-      messages.map((m) => this.settlePublication(this.publish(m), `Message ${m.messageId}`)),
-    );
+    await Promise.all(messages.map((m) => this.send(m)));
     return [...messages];
   }
 
@@ -227,8 +227,49 @@ export class RabbitmqBroker extends Broker {
     }
   }
 
-  override async ping(): Promise<void> {
-    await this.connection.get();
+  /**
+   * Resolves once RabbitMQ answers a round trip on the connection (connecting first if
+   * needed); otherwise rejects after at most `timeout` ms (default `connectionTimeout`) with a
+   * ConnectionFailed naming the address.
+   */
+  override async ping(options: PingOptions = {}): Promise<void> {
+    validateOptions("RabbitmqBroker.ping", options, { timeout: checkTimeout });
+    const timeout = options.timeout ?? this.connectionTimeout;
+    const trip = this.roundTrip(timeout);
+    // Past the deadline the caller has its answer; a later outcome changes nothing.
+    trip.catch(() => {});
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<"expired">((resolve) => {
+      timer = setTimeout(() => resolve("expired"), timeout);
+    });
+    try {
+      if ((await Promise.race([trip, expired])) !== "expired") return;
+      throw this.pingFailure(timeout, undefined);
+    } catch (err) {
+      throw err instanceof ConnectionFailed ? err : this.pingFailure(timeout, err);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Whatever went wrong, the answer is the same: the server is not there for us now. */
+  private pingFailure(timeout: number, failure: unknown): ConnectionFailed {
+    let reason: string;
+    if (failure instanceof ConnectionError) reason = this.connection.lastReason;
+    else if (failure !== undefined) reason = `: ${errorText(failure)}`;
+    else reason = this.connection.connected ? ": no answer" : this.connection.lastReason;
+    return new ConnectionFailed(
+      `Could not connect to RabbitMQ at ${this.connection.address} within ${timeout} ms${reason}`,
+      { cause: failure instanceof ConnectionError ? (failure.cause ?? failure) : failure },
+    );
+  }
+
+  /** Opening and closing a channel: two round trips, and nothing left behind. */
+  private async roundTrip(timeout: number): Promise<void> {
+    const model = await this.connection.get(timeout);
+    const ch = await model.createChannel();
+    ch.on("error", () => {});
+    await ch.close();
   }
 
   /** Reads up to `limit` dead letters and puts them back where they were (unacked, then released). */

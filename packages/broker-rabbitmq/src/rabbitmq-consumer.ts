@@ -1,5 +1,5 @@
 import type { Consumer, FetchOptions, Logger } from "@taskq/core";
-import { Message, MessageProxy } from "@taskq/core";
+import { Message, MessageProxy, renderBounded } from "@taskq/core";
 import type { Channel, ConsumeMessage } from "amqplib";
 import { AckBatcher } from "./ack-batcher.js";
 import type { AmqpConnection } from "./connection.js";
@@ -14,6 +14,19 @@ export class RabbitmqMessageProxy extends MessageProxy {
     this.delivery = delivery;
     this.channel = channel;
   }
+}
+
+/**
+ * How a log line names a delivery whose body cannot be decoded: by its AMQP `messageId` when
+ * the producer set one (bounded: a foreign producer can put anything there), and always by
+ * its delivery tag, which finds it among the channel's deliveries.
+ */
+function deliveryName(delivery: ConsumeMessage): string {
+  const tag = delivery.fields.deliveryTag;
+  const id: unknown = delivery.properties.messageId;
+  return id === undefined || id === null
+    ? `with delivery tag ${tag}`
+    : `${renderBounded(id, 200)} (delivery tag ${tag})`;
 }
 
 const RESUBSCRIBE_DELAY = 500;
@@ -94,7 +107,9 @@ export class RabbitmqConsumer implements Consumer {
     const ch = await model.createChannel();
     ch.on("error", () => {});
     ch.on("close", () => this.channelGone(ch));
-    await this.topology.ensure(this.queueName, async () => ch);
+    // Declared afresh on every subscription: the queue may have been deleted since this
+    // connection last declared it, and consuming a missing queue fails until it is declared.
+    await this.topology.redeclare(this.queueName, async () => ch);
     await ch.prefetch(this.prefetch);
     await ch.consume(this.queueName, (delivery) => this.deliver(ch, delivery), { noAck: false });
     if (this.closed) {
@@ -139,7 +154,7 @@ export class RabbitmqConsumer implements Consumer {
     } catch (err) {
       this.log.error(
         { err },
-        `Undecodable message on ${this.queueName}; moving it to the dead letters.`,
+        `Undecodable message ${deliveryName(delivery)} on queue ${this.queueName}; moving it to the dead letters.`,
       );
       ch.nack(delivery, false, false);
       acks.settledAlone(delivery.fields.deliveryTag);

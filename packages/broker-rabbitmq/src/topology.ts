@@ -50,6 +50,16 @@ export class Topology {
     this.declared.delete(qName(queueName));
   }
 
+  /**
+   * Declare the queues now, whatever this connection declared before: for a consumer about
+   * to subscribe, which cannot tell that someone deleted them since (RabbitMQ says so only
+   * to consumers already subscribed).
+   */
+  redeclare(queueName: string, channel: () => Promise<Channel>): Promise<void> {
+    this.forget(queueName);
+    return this.ensure(queueName, channel);
+  }
+
   ensure(queueName: string, channel: () => Promise<Channel>): Promise<void> {
     const q = qName(queueName);
     let pending = this.declared.get(q);

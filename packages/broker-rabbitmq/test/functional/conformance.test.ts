@@ -1,7 +1,7 @@
 import { brokerConformance } from "@taskq/core/testing";
 import { beforeAll } from "vitest";
 import type { RabbitmqBroker } from "../../src/index.js";
-import { captureLogs, makeBroker } from "../helpers.js";
+import { captureLogs, makeBroker, putRaw } from "../helpers/index.js";
 
 beforeAll(() => {
   captureLogs();
@@ -14,13 +14,5 @@ brokerConformance(() => makeBroker({ confirmDelivery: true }), {
     await broker.flushAll();
     await broker.close();
   },
-  enqueueRaw: async (broker, queue, data) => {
-    const b = broker as RabbitmqBroker;
-    await b.getQueueMessageCounts(queue);
-    const model = await b.connection.get();
-    const ch = await model.createConfirmChannel();
-    ch.sendToQueue(queue, Buffer.from(data), { persistent: true });
-    await ch.waitForConfirms();
-    await ch.close();
-  },
+  enqueueRaw: (broker, queue, data) => putRaw(broker as RabbitmqBroker, queue, data),
 });

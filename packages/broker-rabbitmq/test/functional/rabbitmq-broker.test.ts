@@ -2,7 +2,7 @@ import { actor, ConnectionFailed, Message, Worker } from "@taskq/core";
 import type { Channel } from "amqplib";
 import { afterEach, beforeEach, describe, expect, inject, test } from "vitest";
 import { RabbitmqBroker } from "../../src/index.js";
-import { captureLogs, eventually, makeBroker, sleep, uniqueQueue } from "../helpers.js";
+import { captureLogs, eventually, makeBroker, sleep, uniqueQueue } from "../helpers/index.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 let logs: ReturnType<typeof captureLogs>;

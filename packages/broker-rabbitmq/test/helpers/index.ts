@@ -3,8 +3,8 @@ import { inject } from "vitest";
 
 export { captureLogs, sleep } from "@taskq/core/testing";
 
-import type { RabbitmqBrokerOptions } from "../src/index.js";
-import { RabbitmqBroker } from "../src/index.js";
+import type { RabbitmqBrokerOptions } from "../../src/index.js";
+import { RabbitmqBroker } from "../../src/index.js";
 
 export function makeBroker(options: RabbitmqBrokerOptions = {}): RabbitmqBroker {
   return new RabbitmqBroker({ url: inject("amqpUrl"), connectionTimeout: 5000, ...options });
@@ -23,3 +23,6 @@ export function eventually(
 ): Promise<void> {
   return waitUntil(check, { timeout, what });
 }
+
+export type { PutRawOptions } from "./put-raw.js";
+export { putRaw } from "./put-raw.js";
