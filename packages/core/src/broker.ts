@@ -161,9 +161,18 @@ export abstract class Broker {
       if (name.startsWith("after")) list.reverse();
       this.hooks.set(name, list);
     }
-    this.actorOptionNames = new Set(BASE_ACTOR_OPTIONS);
+    this.actorOptionNames = new Set([...BASE_ACTOR_OPTIONS, ...this.implicitActorOptions]);
     for (const m of this.middlewareList)
       for (const o of m.actorOptions) this.actorOptionNames.add(o);
+  }
+
+  /**
+   * Option names actors on this broker may use whatever its middleware (LocalBroker: those
+   * of the default middleware, which it accepts without a worker to apply them). Read while
+   * the base constructor runs, so it must not depend on subclass fields.
+   */
+  protected get implicitActorOptions(): readonly string[] {
+    return [];
   }
 
   /** Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
