@@ -5,6 +5,7 @@ import { DecodeError } from "./errors.js";
 import { getBroker } from "./global.js";
 import { setOwn } from "./own.js";
 import { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
+import { assertResultStored } from "./results/stored-check.js";
 import type { GetResultOptions, ResultReader } from "./results/types.js";
 
 /** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
@@ -153,11 +154,17 @@ export class Message<R = unknown> {
 
   /**
    * The actor's stored result (needs the Results middleware). Without `backend`, uses the
-   * global broker's result backend.
+   * global broker's result backend, and fails at once with InvalidArgument when the
+   * message's actor there does not store results (`storeResults`).
    */
   getResult(options: GetResultOptions & { backend?: ResultReader } = {}): Promise<R> {
     try {
-      const backend = options.backend ?? getBroker().getResultsBackend();
+      let backend = options.backend;
+      if (backend === undefined) {
+        const broker = getBroker();
+        backend = broker.getResultsBackend();
+        assertResultStored(broker, this);
+      }
       return backend.getResult(this, options);
     } catch (err) {
       return Promise.reject(err);

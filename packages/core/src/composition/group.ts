@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Broker } from "../broker.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
+import { assertResultStored } from "../results/stored-check.js";
 import { createBarriers } from "./barriers.js";
 import type { Step } from "./linking.js";
 import { continueWith, groupSpec, START } from "./linking.js";
@@ -118,7 +119,15 @@ export function resultOf(
   child: Step,
   options: { block?: boolean; timeout?: number },
 ): Promise<unknown> {
-  if (child instanceof Message) return broker.getResultsBackend().getResult(child, options);
+  if (child instanceof Message) {
+    try {
+      const backend = broker.getResultsBackend();
+      assertResultStored(broker, child);
+      return backend.getResult(child, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   if (child.kind === "pipeline") return child.getResult(options);
   return child.getResults(options);
 }

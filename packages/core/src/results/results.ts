@@ -52,9 +52,21 @@ export class Results extends Middleware {
     return this.backend;
   }
 
+  /**
+   * Whether the result of `message` is stored: its own `storeResults` option, else its
+   * actor's, else this middleware's default. `getResult` asks, so that reading the result of
+   * an actor that stores none fails at once instead of waiting out its timeout.
+   */
+  storesResultOf(
+    message: { readonly options: Readonly<Record<string, unknown>> },
+    actor: Actor | undefined,
+  ): boolean {
+    return readOption(message.options, actor, "storeResults") ?? this.storeResults;
+  }
+
   private lookup(message: MessageProxy, actor: Actor | undefined): { store: boolean; ttl: number } {
     return {
-      store: readOption(message.options, actor, "storeResults") ?? this.storeResults,
+      store: this.storesResultOf(message, actor),
       ttl: readOption(message.options, actor, "resultTtl") ?? this.resultTtl,
     };
   }
