@@ -1,5 +1,6 @@
 import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
+import { closeResource } from "../closable.js";
 import { EncodeError, InvalidArgument } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -107,6 +108,11 @@ export class Results extends Middleware {
     } catch (err) {
       log.error({ err }, `Could not store the failure of message ${message.messageId}.`);
     }
+  }
+
+  /** The broker was closed: close the backend's own connections (a client you gave it stays open). */
+  override afterBrokerClose(): Promise<void> {
+    return closeResource(this.backend);
   }
 
   /**
