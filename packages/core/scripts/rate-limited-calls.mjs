@@ -2,9 +2,9 @@
 // ConcurrentRateLimiter with limit 2, on StubBroker and StubRateLimiterBackend.
 // Ideally three rounds of 300 ms: about 0.9 s.
 //
-//   pnpm --filter @taskq/core build && node packages/core/scripts/rate-limited-calls.mjs [minBackoff]
+//   pnpm --filter @taskq/core build && node packages/core/scripts/rate-limited-calls.mjs [minBackoff] [rateLimitBackoff] [rateLimitMaxBackoff]
 //
-// minBackoff (ms) is the actor's; without it the Retries default (15 s) applies.
+// Both are the actor's options, in ms ("-" or nothing: the Retries default).
 import {
   ConcurrentRateLimiter,
   StubBroker,
@@ -14,7 +14,10 @@ import {
   actor,
 } from "../dist/index.js";
 
-const minBackoff = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+const arg = (i) => (process.argv[i] === undefined || process.argv[i] === "-" ? undefined : Number(process.argv[i]));
+const minBackoff = arg(2);
+const rateLimitBackoff = arg(3);
+const rateLimitMaxBackoff = arg(4);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 setLogger(quiet);
 
@@ -25,7 +28,13 @@ const call = actor(
   async () => {
     await limiter.acquire(() => new Promise((resolve) => setTimeout(resolve, 300)));
   },
-  { broker, actorName: "call", ...(minBackoff === undefined ? {} : { minBackoff }) },
+  {
+    broker,
+    actorName: "call",
+    ...(minBackoff === undefined ? {} : { minBackoff }),
+    ...(rateLimitBackoff === undefined ? {} : { rateLimitBackoff }),
+    ...(rateLimitMaxBackoff === undefined ? {} : { rateLimitMaxBackoff }),
+  },
 );
 broker.addMiddleware(
   new (class extends (await import("../dist/index.js")).Middleware {
@@ -44,5 +53,5 @@ const seconds = (performance.now() - started) / 1000;
 await worker.stop();
 await broker.close();
 console.log(
-  `6 calls of 300 ms, limit 2, minBackoff ${minBackoff ?? "default"}: ${seconds.toFixed(2)} s; highest retries option written: ${retries}; dead letters: ${broker.deadLetters.length}`,
+  `6 calls of 300 ms, limit 2, minBackoff ${minBackoff ?? "default"}, rateLimitBackoff ${rateLimitBackoff ?? "default"}, rateLimitMaxBackoff ${rateLimitMaxBackoff ?? "default"}: ${seconds.toFixed(2)} s; highest retries option written: ${retries}; dead letters: ${broker.deadLetters.length}`,
 );
