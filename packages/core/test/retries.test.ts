@@ -226,6 +226,46 @@ describe("Retries", () => {
     expect(typeof retry.options.requeue_timestamp).toBe("number");
   });
 
+  test("an actor's maxBackoff caps the delay of the retry Retries schedules, eta included", async () => {
+    const attempts: Record<string, number[]> = { exact: [], jittered: [] };
+    const declare = (name: "exact" | "jittered", jitter: boolean) =>
+      actor(
+        () => {
+          attempts[name]!.push(Date.now());
+          if (attempts[name]!.length === 1) throw new Error("once");
+        },
+        // minBackoff alone would wait a minute: maxBackoff must win.
+        { broker, actorName: name, minBackoff: 60_000, maxBackoff: 200, jitter },
+      );
+    const exact = declare("exact", false);
+    const jittered = declare("jittered", true);
+    const enqueued = recordEnqueues(broker);
+    await startWorker();
+    await exact.send();
+    await jittered.send();
+    await broker.join("default", { timeout: 10_000 });
+
+    for (const name of ["exact", "jittered"] as const) {
+      const retry = enqueued.find((e) => e.message.actorName === name && e.delay !== undefined)!;
+      expect(retry.message.queueName).toBe("default.DQ");
+      expect(retry.message.options.retries).toBe(1);
+      const eta = retry.message.options.eta as number;
+      const requeued = retry.message.options.requeue_timestamp as number;
+      // The eta on the delay queue is the capped delay from the failure, not a minute.
+      expect(eta - requeued).toBeGreaterThanOrEqual(retry.delay!);
+      expect(eta - requeued).toBeLessThan(retry.delay! + 1000);
+      const [first, second] = attempts[name]!;
+      expect(second! - first!).toBeGreaterThanOrEqual(retry.delay! - 20);
+      expect(second! - first!).toBeLessThan(5000);
+    }
+    const delayOf = (name: string) =>
+      enqueued.find((e) => e.message.actorName === name && e.delay !== undefined)!.delay!;
+    expect(delayOf("exact")).toBe(200);
+    // With jitter, a delay past maxBackoff is drawn between half and all of it.
+    expect(delayOf("jittered")).toBeGreaterThanOrEqual(100);
+    expect(delayOf("jittered")).toBeLessThanOrEqual(200);
+  });
+
   test("a message options override the actor's (maxRetries from sendWithOptions)", async () => {
     let attempts = 0;
     const a = actor(
