@@ -44,11 +44,19 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Key of Message's type-only record of its pending parameters. */
+declare const pending: unique symbol;
+
 /**
  * A request to run an actor. `R` is the actor's return type, so `getResult()` is typed.
- * Deliberately has no `then`: awaiting `actor.send()` yields the Message itself.
+ * `Pending`, for a message built with `actor.message(...)`, is the parameters it still
+ * lacks: in a pipeline the previous step's result fills them, and `pipeline()` checks that
+ * it fits (`unknown[]`: not checked). Deliberately has no `then`: awaiting `actor.send()`
+ * yields the Message itself.
  */
-export class Message<R = unknown> {
+export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
+  /** Type-only: never set, it lets `pipeline()` read `Pending`. */
+  declare readonly [pending]?: Pending;
   readonly queueName: string;
   readonly actorName: string;
   readonly args: readonly unknown[];
