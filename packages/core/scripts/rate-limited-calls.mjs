@@ -6,15 +6,16 @@
 //
 // Both are the actor's options, in ms ("-" or nothing: the Retries default).
 import {
+  actor,
   ConcurrentRateLimiter,
   StubBroker,
   StubRateLimiterBackend,
   setLogger,
   Worker,
-  actor,
 } from "../dist/index.js";
 
-const arg = (i) => (process.argv[i] === undefined || process.argv[i] === "-" ? undefined : Number(process.argv[i]));
+const arg = (i) =>
+  process.argv[i] === undefined || process.argv[i] === "-" ? undefined : Number(process.argv[i]);
 const minBackoff = arg(2);
 const rateLimitBackoff = arg(3);
 const rateLimitMaxBackoff = arg(4);

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import {
   actor,
   GroupCallbacks,
-  InvalidArgument,
   group,
+  InvalidArgument,
   pipeline,
   ResultFailure,
   ResultMissing,

@@ -45,7 +45,11 @@ describe("LocalBroker accepts the actors other brokers accept", () => {
     for (const name of ["exhausted", "succeeded", "failed"]) {
       actor((_m: unknown, _r: unknown) => void seen.push(name), { broker: local, actorName: name });
     }
-    const work = actor((n: number) => n + 1, { broker: local, actorName: "work", ...everyOption() });
+    const work = actor((n: number) => n + 1, {
+      broker: local,
+      actorName: "work",
+      ...everyOption(),
+    });
     await work.send(1);
     expect(seen).toEqual(["succeeded"]);
   });

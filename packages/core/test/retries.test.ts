@@ -352,10 +352,12 @@ describe("rate-limited calls", () => {
     let refusals = 0;
     const locked = actor(
       async () => {
-        await limiter.acquire(() => "never here").catch((err: unknown) => {
-          refusals++;
-          throw err;
-        });
+        await limiter
+          .acquire(() => "never here")
+          .catch((err: unknown) => {
+            refusals++;
+            throw err;
+          });
       },
       { broker, actorName: "locked", rateLimitBackoff: 20, rateLimitMaxBackoff: 100 },
     );
@@ -377,9 +379,7 @@ describe("rate-limited calls", () => {
       expect(d).toBeGreaterThanOrEqual(50);
       expect(d).toBeLessThanOrEqual(100);
     }
-    expect(retries.map((e) => e.message.options.rate_limit_retries)).toEqual([
-      1, 2, 3, 4,
-    ]);
+    expect(retries.map((e) => e.message.options.rate_limit_retries)).toEqual([1, 2, 3, 4]);
     const lines = logs.filter((l) => l.msg.includes("was rate-limited"));
     expect(lines.length).toBeGreaterThanOrEqual(4);
     expect(lines[0]!.level).toBe("info");

@@ -69,9 +69,7 @@ describe("usage errors are TaskqErrors with a stable code", () => {
     const withCallbacks = new StubBroker();
     withCallbacks.addMiddleware(new GroupCallbacks(new StubRateLimiterBackend()));
     const b = actor(() => 1, { broker: withCallbacks, actorName: "b" });
-    const once = group([b.message()], { broker: withCallbacks }).addCompletionCallback(
-      b.message(),
-    );
+    const once = group([b.message()], { broker: withCallbacks }).addCompletionCallback(b.message());
     await once.run();
     expect((await usageError(() => once.run())).message).toMatch(/a group runs once/);
   });

@@ -19,7 +19,9 @@ export async function createBarriers(
   }
   for (const group of groups) {
     if (!(await middleware.barrier(group.groupId).create(group.children.length))) {
-      throw new InvalidArgument(`The barrier of group ${group.groupId} exists already: a group runs once`);
+      throw new InvalidArgument(
+        `The barrier of group ${group.groupId} exists already: a group runs once`,
+      );
     }
   }
 }

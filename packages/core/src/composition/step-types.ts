@@ -39,9 +39,13 @@ export interface PipelineStepMismatch<PreviousResult, StepTakes> {
   };
 }
 
-type Fits<Step, Previous> = [Refusing<ResultOfStep<Previous>, StepInput<Step>>] extends [never]
-  ? Step
-  : PipelineStepMismatch<ResultOfStep<Previous>, StepInput<Step>>;
+/** A previous result typed `unknown` or `any` (a plain `Message`, say) is not checked. */
+type Fits<Step, Previous> =
+  unknown extends ResultOfStep<Previous>
+    ? Step
+    : [Refusing<ResultOfStep<Previous>, StepInput<Step>>] extends [never]
+      ? Step
+      : PipelineStepMismatch<ResultOfStep<Previous>, StepInput<Step>>;
 
 type CheckedAfter<C extends readonly unknown[], Previous> = C extends readonly [
   infer Step,
