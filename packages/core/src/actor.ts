@@ -42,6 +42,27 @@ export type LeadingArgs<A extends unknown[]> = A extends [...infer Init, unknown
     ? []
     : A | [];
 
+/**
+ * The parameters of `A` left once its leading `Given` ones are set: what a message built
+ * with `actor.message(...given)` still takes (in a pipeline, from the previous step).
+ */
+export type RemainingArgs<A extends unknown[], Given extends unknown[]> = Given extends [
+  unknown,
+  ...infer MoreGiven,
+]
+  ? A extends [unknown?, ...infer Rest]
+    ? RemainingArgs<Rest, MoreGiven>
+    : A
+  : A;
+
+/**
+ * What a message built with these options still takes from a previous step: nothing is
+ * checked with `pipeIgnore: true`, since it receives nothing.
+ */
+export type PendingOf<A extends unknown[], O> = O extends { pipeIgnore: true }
+  ? unknown[]
+  : RemainingArgs<A, O extends { args: infer G extends unknown[] } ? G : []>;
+
 /** Options for `messageWithOptions`: like SendOptions, with `args` any leading parameters. */
 export type MessageBuildOptions<A extends unknown[]> = MessageOptions & {
   kwargs?: Record<string, unknown>;
@@ -132,9 +153,13 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     return self;
   }
 
-  /** Build a message for this actor without sending it (for groups and pipelines). */
-  message(...args: LeadingArgs<A>): Message<R> {
-    return new Message<R>({
+  /**
+   * Build a message for this actor without sending it (for groups and pipelines). Any
+   * leading part of the parameters will do: its type records the rest, which a pipeline
+   * checks against the previous step's result.
+   */
+  message<G extends LeadingArgs<A>>(...args: G): Message<R, RemainingArgs<A, G>> {
+    return new Message<R, RemainingArgs<A, G>>({
       queueName: this.queueName,
       actorName: this.actorName,
       args,
@@ -143,7 +168,9 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
   }
 
   /** Build a message with options; a `delay` here is kept for composition to apply. */
-  messageWithOptions(options: MessageBuildOptions<A>): Message<R> {
+  messageWithOptions<const O extends MessageBuildOptions<A>>(
+    options: O,
+  ): Message<R, PendingOf<A, O>> {
     const { args, kwargs, queueName, delay } = options;
     const rest: Record<string, unknown> = {};
     for (const key of Object.keys(options)) {
@@ -151,7 +178,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     }
     const wire = toWireOptions(rest, `a message to ${this.actorName}`);
     if (delay !== undefined) wire.delay = delay;
-    return this.build(args ?? [], kwargs, queueName, wire);
+    return this.build(args ?? [], kwargs, queueName, wire) as Message<R, PendingOf<A, O>>;
   }
 
   /** Send a message; resolves to it once the broker has it. */

@@ -96,6 +96,20 @@ export abstract class Broker {
   constructor(options: BrokerOptions = {}) {
     this.middlewareList = options.middleware ? [...options.middleware] : defaultMiddleware();
     this.rebuildHooks();
+    // Subclasses override close() for their own connections and need not call super: the
+    // instance's close() runs theirs, then (once) the middleware's afterBrokerClose hooks,
+    // which close the backends middleware hold, so a producer script exits after close().
+    const closeConnections = this.close;
+    let middlewareClosed: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      try {
+        await closeConnections.call(this);
+      } finally {
+        middlewareClosed ??= Promise.resolve(this.emitAfter("afterBrokerClose"));
+        await middlewareClosed;
+      }
+    };
+    Object.defineProperty(this, "close", { value: close, writable: true, configurable: true });
   }
 
   /** The middleware, in order. */
@@ -161,9 +175,18 @@ export abstract class Broker {
       if (name.startsWith("after")) list.reverse();
       this.hooks.set(name, list);
     }
-    this.actorOptionNames = new Set(BASE_ACTOR_OPTIONS);
+    this.actorOptionNames = new Set([...BASE_ACTOR_OPTIONS, ...this.implicitActorOptions]);
     for (const m of this.middlewareList)
       for (const o of m.actorOptions) this.actorOptionNames.add(o);
+  }
+
+  /**
+   * Option names actors on this broker may use whatever its middleware (LocalBroker: those
+   * of the default middleware, which it accepts without a worker to apply them). Read while
+   * the base constructor runs, so it must not depend on subclass fields.
+   */
+  protected get implicitActorOptions(): readonly string[] {
+    return [];
   }
 
   /** Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
@@ -484,6 +507,10 @@ export abstract class Broker {
     throw new BrokerError(`${this.constructor.name} cannot purge dead letters`);
   }
 
-  /** Release connections and timers. */
+  /**
+   * Release connections and timers, then what the middleware hold: their `afterBrokerClose`
+   * hooks run (Results and GroupCallbacks close their backends' own connections; a client
+   * you gave a backend stays open). Subclasses override this for their connections only.
+   */
   async close(): Promise<void> {}
 }

@@ -1,4 +1,11 @@
-import type { ActorDeclaration, LeadingArgs, MessageBuildOptions, SendOptions } from "./actor.js";
+import type {
+  ActorDeclaration,
+  LeadingArgs,
+  MessageBuildOptions,
+  PendingOf,
+  RemainingArgs,
+  SendOptions,
+} from "./actor.js";
 import { Actor } from "./actor.js";
 import { InvalidArgument } from "./errors.js";
 import type { Message } from "./message.js";
@@ -83,17 +90,17 @@ export abstract class GenericActor {
     }
   }
 
-  static message<C extends PerformingClass>(
+  static message<C extends PerformingClass, G extends LeadingArgs<PerformArgs<C>>>(
     this: C,
-    ...args: LeadingArgs<PerformArgs<C>>
-  ): Message<PerformResult<C>> {
+    ...args: G
+  ): Message<PerformResult<C>, RemainingArgs<PerformArgs<C>, G>> {
     return typed<C>(this).message(...args);
   }
 
-  static messageWithOptions<C extends PerformingClass>(
-    this: C,
-    options: MessageBuildOptions<PerformArgs<C>>,
-  ): Message<PerformResult<C>> {
+  static messageWithOptions<
+    C extends PerformingClass,
+    const O extends MessageBuildOptions<PerformArgs<C>>,
+  >(this: C, options: O): Message<PerformResult<C>, PendingOf<PerformArgs<C>, O>> {
     return typed<C>(this).messageWithOptions(options);
   }
 }

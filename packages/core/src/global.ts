@@ -1,4 +1,5 @@
 import type { Broker } from "./broker.js";
+import { InvalidArgument } from "./errors.js";
 
 // Kept on globalThis so that an application that loads both the ESM and the CJS build of
 // @taskq/core still has one global broker.
@@ -13,7 +14,7 @@ export function setBroker(broker: Broker): void {
 export function getBroker(): Broker {
   const broker = (globalThis as Holder)[KEY];
   if (broker === undefined) {
-    throw new Error(
+    throw new InvalidArgument(
       "No global broker is set: call setBroker(broker) before declaring actors, or pass { broker } to actor()",
     );
   }

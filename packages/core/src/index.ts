@@ -4,6 +4,8 @@ export type {
   ArgsOf,
   LeadingArgs,
   MessageBuildOptions,
+  PendingOf,
+  RemainingArgs,
   ResultOf,
   SendOptions,
 } from "./actor.js";
@@ -26,6 +28,11 @@ export type { CompositionOptions, ResultOfStep, RunOptions } from "./composition
 export { Group, group } from "./composition/group.js";
 export type { GroupSpec, Step, TargetData } from "./composition/linking.js";
 export { Pipeline, pipeline } from "./composition/pipeline.js";
+export type {
+  CheckedSteps,
+  PipelineStepMismatch,
+  StepInput,
+} from "./composition/step-types.js";
 export type { ConsumeOptions, Consumer, FetchOptions } from "./consumer.js";
 export type { ExecutionContext } from "./context.js";
 export { getAbortSignal, getCurrentMessage, interruptMessage } from "./context.js";

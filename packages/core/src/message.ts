@@ -5,6 +5,7 @@ import { DecodeError } from "./errors.js";
 import { getBroker } from "./global.js";
 import { setOwn } from "./own.js";
 import { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
+import { assertResultStored } from "./results/stored-check.js";
 import type { GetResultOptions, ResultReader } from "./results/types.js";
 
 /** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
@@ -43,11 +44,19 @@ function isPlainRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+/** Key of Message's type-only record of its pending parameters. */
+declare const pending: unique symbol;
+
 /**
  * A request to run an actor. `R` is the actor's return type, so `getResult()` is typed.
- * Deliberately has no `then`: awaiting `actor.send()` yields the Message itself.
+ * `Pending`, for a message built with `actor.message(...)`, is the parameters it still
+ * lacks: in a pipeline the previous step's result fills them, and `pipeline()` checks that
+ * it fits (`unknown[]`: not checked). Deliberately has no `then`: awaiting `actor.send()`
+ * yields the Message itself.
  */
-export class Message<R = unknown> {
+export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
+  /** Type-only: never set, it lets `pipeline()` read `Pending`. */
+  declare readonly [pending]?: Pending;
   readonly queueName: string;
   readonly actorName: string;
   readonly args: readonly unknown[];
@@ -153,11 +162,17 @@ export class Message<R = unknown> {
 
   /**
    * The actor's stored result (needs the Results middleware). Without `backend`, uses the
-   * global broker's result backend.
+   * global broker's result backend, and fails at once with InvalidArgument when the
+   * message's actor there does not store results (`storeResults`).
    */
   getResult(options: GetResultOptions & { backend?: ResultReader } = {}): Promise<R> {
     try {
-      const backend = options.backend ?? getBroker().getResultsBackend();
+      let backend = options.backend;
+      if (backend === undefined) {
+        const broker = getBroker();
+        backend = broker.getResultsBackend();
+        assertResultStored(broker, this);
+      }
       return backend.getResult(this, options);
     } catch (err) {
       return Promise.reject(err);

@@ -58,6 +58,13 @@ export interface MessageOptions {
   resultTtl?: number;
   /** RabbitMQ message priority (higher first), 0..maxPriority. */
   brokerPriority?: number;
+  /**
+   * Backoff of a retry after `RateLimitExceeded`, ms; it doubles with each refusal in a row up
+   * to `rateLimitMaxBackoff`, with jitter. Such retries do not count toward maxRetries. Default 100.
+   */
+  rateLimitBackoff?: number;
+  /** Longest backoff after `RateLimitExceeded`, ms. Default 5 000. */
+  rateLimitMaxBackoff?: number;
 }
 
 /** Options that live on the actor only: functions and classes never travel. */
@@ -77,6 +84,8 @@ const isNonNegative: Check = (v) =>
 const isNonNegativeOrNull: Check = (v) => (v === null ? undefined : isNonNegative(v));
 const isPositiveOrNull: Check = (v) =>
   v === null || (typeof v === "number" && v > 0) ? undefined : "a number > 0 (ms) or null";
+const isPositive: Check = (v) =>
+  typeof v === "number" && v > 0 && Number.isFinite(v) ? undefined : "a finite number > 0 (ms)";
 const isCount: Check = (v) =>
   v === null || (Number.isInteger(v) && (v as number) >= 0) ? undefined : "an integer ≥ 0 or null";
 const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "a boolean");
@@ -131,6 +140,8 @@ const SPECS = new Map<string, OptionSpec>(
     storeResults: { wire: "store_results", check: isBoolean },
     resultTtl: { wire: "result_ttl", check: isNonNegativeOrNull },
     brokerPriority: { wire: "broker_priority", check: isPriority },
+    rateLimitBackoff: { wire: "rate_limit_backoff", check: isPositive },
+    rateLimitMaxBackoff: { wire: "rate_limit_max_backoff", check: isPositive },
   } satisfies Record<string, OptionSpec>),
 );
 

@@ -3,6 +3,7 @@ import {
   actor,
   GroupCallbacks,
   group,
+  InvalidArgument,
   pipeline,
   ResultFailure,
   ResultMissing,
@@ -75,6 +76,33 @@ describe("results", () => {
     expect(error).toBeInstanceOf(ResultFailure);
     expect((error as ResultFailure).origExcType).toBe("PaymentDeclined");
     expect((error as ResultFailure).origExcMsg).toBe("card expired");
+  });
+
+  test("forgot storeResults: getResult fails at once, naming the actor and the option", async () => {
+    const add = actor((a: number, b: number) => a + b, { actorName: "add" });
+    const m = await add.send(1, 2);
+    const started = Date.now();
+    const error = await m.getResult({ block: true, timeout: 5000 }).catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error).toBeInstanceOf(InvalidArgument);
+    expect((error as InvalidArgument).message).toMatch(/Actor add does not store its results/);
+    expect((error as InvalidArgument).message).toMatch(/storeResults: true/);
+    await expect(m.getResult()).rejects.toBeInstanceOf(InvalidArgument);
+    // A pipeline whose steps store nothing says so too, instead of timing out.
+    const p = await pipeline([add.message(1, 2), add.message(3)]).run();
+    await expect(p.getResult({ block: true, timeout: 5000 })).rejects.toThrow(/Actor add/);
+    // The message's own option counts: sent with storeResults, its result comes back.
+    const stored = await add.sendWithOptions({ args: [2, 2], storeResults: true });
+    expect(await stored.getResult({ block: true, timeout: 5000 })).toBe(4);
+    // Members of a group a later step waits for are stored whatever their actor says.
+    const sum = actor((parts: number[]) => parts.reduce((x, y) => x + y, 0), {
+      actorName: "sum",
+      storeResults,
+    });
+    const member = add.message(1, 1);
+    const q = await pipeline([group([member, add.message(2, 2)]), sum.message()]).run();
+    expect(await q.getResults({ block: true, timeout: 5000 })).toEqual([[2, 4], 6]);
+    expect(await member.getResult({ block: true, timeout: 5000 })).toBe(2);
   });
 
   test("a result JSON cannot carry is stored as a failure that names the problem", async () => {

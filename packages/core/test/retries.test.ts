@@ -1,6 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import type { Message } from "../src/index.js";
-import { actor, computeBackoff, Retry, StubBroker, Worker } from "../src/index.js";
+import {
+  actor,
+  ConcurrentRateLimiter,
+  computeBackoff,
+  InvalidArgument,
+  Middleware,
+  Retries,
+  Retry,
+  StubBroker,
+  StubRateLimiterBackend,
+  Worker,
+} from "../src/index.js";
 import { captureLogs, eventually, sleep } from "./helpers.js";
 
 let broker: StubBroker;
@@ -215,6 +226,46 @@ describe("Retries", () => {
     expect(typeof retry.options.requeue_timestamp).toBe("number");
   });
 
+  test("an actor's maxBackoff caps the delay of the retry Retries schedules, eta included", async () => {
+    const attempts: Record<string, number[]> = { exact: [], jittered: [] };
+    const declare = (name: "exact" | "jittered", jitter: boolean) =>
+      actor(
+        () => {
+          attempts[name]!.push(Date.now());
+          if (attempts[name]!.length === 1) throw new Error("once");
+        },
+        // minBackoff alone would wait a minute: maxBackoff must win.
+        { broker, actorName: name, minBackoff: 60_000, maxBackoff: 200, jitter },
+      );
+    const exact = declare("exact", false);
+    const jittered = declare("jittered", true);
+    const enqueued = recordEnqueues(broker);
+    await startWorker();
+    await exact.send();
+    await jittered.send();
+    await broker.join("default", { timeout: 10_000 });
+
+    for (const name of ["exact", "jittered"] as const) {
+      const retry = enqueued.find((e) => e.message.actorName === name && e.delay !== undefined)!;
+      expect(retry.message.queueName).toBe("default.DQ");
+      expect(retry.message.options.retries).toBe(1);
+      const eta = retry.message.options.eta as number;
+      const requeued = retry.message.options.requeue_timestamp as number;
+      // The eta on the delay queue is the capped delay from the failure, not a minute.
+      expect(eta - requeued).toBeGreaterThanOrEqual(retry.delay!);
+      expect(eta - requeued).toBeLessThan(retry.delay! + 1000);
+      const [first, second] = attempts[name]!;
+      expect(second! - first!).toBeGreaterThanOrEqual(retry.delay! - 20);
+      expect(second! - first!).toBeLessThan(5000);
+    }
+    const delayOf = (name: string) =>
+      enqueued.find((e) => e.message.actorName === name && e.delay !== undefined)!.delay!;
+    expect(delayOf("exact")).toBe(200);
+    // With jitter, a delay past maxBackoff is drawn between half and all of it.
+    expect(delayOf("jittered")).toBeGreaterThanOrEqual(100);
+    expect(delayOf("jittered")).toBeLessThanOrEqual(200);
+  });
+
   test("a message options override the actor's (maxRetries from sendWithOptions)", async () => {
     let attempts = 0;
     const a = actor(
@@ -256,6 +307,94 @@ describe("Retries", () => {
     // First attempt (retry refused, message given back), second attempt (retry ok), third (dead).
     expect(attempts).toBe(3);
     expect(broker.deadLetters).toHaveLength(1);
+  });
+});
+
+/** Records every enqueue with its delay: retries show up here with their backoff. */
+function recordEnqueues(b: StubBroker): { message: Message; delay: number | undefined }[] {
+  const seen: { message: Message; delay: number | undefined }[] = [];
+  b.addMiddleware(
+    new (class extends Middleware {
+      override afterEnqueue(_b: unknown, message: Message, delay: number | undefined) {
+        seen.push({ message, delay });
+      }
+    })(),
+  );
+  return seen;
+}
+
+describe("rate-limited calls", () => {
+  test("a RateLimitExceeded does not use up maxRetries: 6 calls under limit 2 all complete", async () => {
+    const limiter = new ConcurrentRateLimiter(new StubRateLimiterBackend(), "api", { limit: 2 });
+    let done = 0;
+    const call = actor(
+      async () => {
+        await limiter.acquire(() => sleep(100));
+        done++;
+      },
+      { broker, actorName: "call", maxRetries: 0 },
+    );
+    const enqueued = recordEnqueues(broker);
+    worker = new Worker(broker, { workerTimeout: 50, concurrency: 8 });
+    await worker.start();
+    for (let i = 0; i < 6; i++) await call.send();
+    await broker.join("default", { timeout: 15_000 });
+    expect(done).toBe(6);
+    expect(broker.deadLetters).toEqual([]);
+    const retried = enqueued.filter((e) => e.message.options.rate_limit_retries !== undefined);
+    expect(retried.length).toBeGreaterThan(0);
+    expect(retried.every((e) => e.message.options.retries === undefined)).toBe(true);
+  });
+
+  test("the retry comes back after rateLimitBackoff (doubling to rateLimitMaxBackoff, with jitter) and logs as rate-limited", async () => {
+    const backend = new StubRateLimiterBackend();
+    const limiter = new ConcurrentRateLimiter(backend, "mutex", { limit: 1 });
+    let refusals = 0;
+    const locked = actor(
+      async () => {
+        await limiter
+          .acquire(() => "never here")
+          .catch((err: unknown) => {
+            refusals++;
+            throw err;
+          });
+      },
+      { broker, actorName: "locked", rateLimitBackoff: 20, rateLimitMaxBackoff: 100 },
+    );
+    const enqueued = recordEnqueues(broker);
+    // Someone else holds the only slot for the whole test.
+    const holder = limiter.acquire(() => eventually(() => refusals >= 5, 10_000, "5 refusals"));
+    await startWorker();
+    await locked.send();
+    await holder;
+    // Moves of due messages from the delay queue are enqueues too, without a delay.
+    const retries = enqueued.filter((e) => e.delay !== undefined).slice(0, 4);
+    const delays = retries.map((e) => e.delay!);
+    expect(delays[0]).toBeGreaterThanOrEqual(20);
+    expect(delays[0]).toBeLessThanOrEqual(40);
+    expect(delays[1]).toBeGreaterThanOrEqual(40);
+    expect(delays[1]).toBeLessThanOrEqual(80);
+    // Past the cap: between half and all of rateLimitMaxBackoff, so waiters keep spreading out.
+    for (const d of delays.slice(2)) {
+      expect(d).toBeGreaterThanOrEqual(50);
+      expect(d).toBeLessThanOrEqual(100);
+    }
+    expect(retries.map((e) => e.message.options.rate_limit_retries)).toEqual([1, 2, 3, 4]);
+    const lines = logs.filter((l) => l.msg.includes("was rate-limited"));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    expect(lines[0]!.level).toBe("info");
+    expect(lines[0]!.msg).toMatch(/\(locked\) was rate-limited; retrying in \d+ milliseconds/);
+    expect(logs.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+  });
+
+  test("rate-limit backoffs must be positive numbers, on Retries and on actors", () => {
+    expect(() => new Retries({ rateLimitBackoff: 0 })).toThrow(InvalidArgument);
+    expect(() => new Retries({ rateLimitMaxBackoff: Number.NaN })).toThrow(
+      /Retries option rateLimitMaxBackoff must be a finite number > 0/,
+    );
+    expect(() => actor(() => 1, { broker, actorName: "x", rateLimitBackoff: -5 })).toThrow(
+      /Option rateLimitBackoff of actor x must be a finite number > 0/,
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, test } from "vitest";
-import type { Actor, Message } from "../src/index.js";
+import type { Actor, Message, Pipeline } from "../src/index.js";
 import { actor, GenericActor, group, pipeline, StubBroker } from "../src/index.js";
 
 const broker = new StubBroker();
@@ -41,8 +41,18 @@ describe("actor types", () => {
   });
 
   test("message() takes a prefix of the parameters: a pipeline step gets the rest from the previous result", () => {
-    expectTypeOf(add.message(1)).toEqualTypeOf<Message<number>>();
-    expectTypeOf(add.message()).toEqualTypeOf<Message<number>>();
+    expectTypeOf(add.message(1, 2)).toEqualTypeOf<Message<number, []>>();
+    expectTypeOf(add.message(1)).toEqualTypeOf<Message<number, [b: number]>>();
+    expectTypeOf(add.message()).toEqualTypeOf<Message<number, [a: number, b: number]>>();
+    expectTypeOf(add.messageWithOptions({ args: [1] })).toEqualTypeOf<
+      Message<number, [b: number]>
+    >();
+    // pipeIgnore: it receives nothing, so nothing is checked.
+    expectTypeOf(add.messageWithOptions({ args: [1, 2], pipeIgnore: true })).toEqualTypeOf<
+      Message<number, unknown[]>
+    >();
+    // Any Message is still a Message<R>: sending, results and groups take it as before.
+    expectTypeOf(add.message(1)).toMatchTypeOf<Message<number>>();
     // @ts-expect-error too many arguments
     add.message(1, 2, 3);
     // @ts-expect-error still type-checked where given
@@ -75,5 +85,77 @@ describe("actor types", () => {
       { broker },
     );
     expectTypeOf(nested.getResult()).resolves.toEqualTypeOf<[number, number]>();
+  });
+});
+
+const download = actor(async (url: string): Promise<string> => url, {
+  broker,
+  actorName: "download",
+});
+const upload = actor((data: Uint8Array): number => data.length, { broker, actorName: "upload" });
+const save = actor((path: string, body: string): boolean => path.length + body.length > 0, {
+  broker,
+  actorName: "save",
+});
+const total = actor((counts: number[]): number => counts.length, { broker, actorName: "total" });
+
+describe("pipeline types: each step's result must fit the next step's last parameter", () => {
+  test("a result that fits compiles; one that does not is an error naming both", () => {
+    pipeline([download.message("u"), save.message("path")], { broker });
+    // @ts-expect-error a string result cannot be upload's Uint8Array parameter
+    pipeline([download.message("u"), upload.message()], { broker });
+    // @ts-expect-error the third step's number is checked too, not only the second
+    pipeline([add.message(1, 2), add.message(3), save.message("path")], { broker });
+  });
+
+  test("a step must lack exactly the one parameter the result fills", () => {
+    // @ts-expect-error add.message() lacks two parameters: the result fills only a
+    pipeline([add.message(1, 2), add.message()], { broker });
+    // A step with all its arguments ignores the result (JavaScript drops the extra argument).
+    pipeline([download.message("u"), add.message(1, 2)], { broker });
+  });
+
+  test("pipeIgnore steps are not checked", () => {
+    pipeline([download.message("u"), upload.messageWithOptions({ pipeIgnore: true, args: [] })], {
+      broker,
+    });
+    // @ts-expect-error without pipeIgnore the same step is checked
+    pipeline([download.message("u"), upload.messageWithOptions({ args: [] })], { broker });
+  });
+
+  test("groups and nested pipelines are checked as steps and as previous steps", () => {
+    // A group passes the list of its results.
+    pipeline([group([add.message(1, 1), add.message(2, 2)], { broker }), total.message()], {
+      broker,
+    });
+    // @ts-expect-error the list of a group's results is not a string
+    pipeline([group([add.message(1, 1)], { broker }), save.message("path")], { broker });
+    // Every member of a group step receives the previous result.
+    pipeline([add.message(1, 2), group([add.message(1), add.message(2)], { broker })], { broker });
+    // @ts-expect-error one member of the group cannot take a number
+    pipeline([add.message(1, 2), group([add.message(1), upload.message()], { broker })], {
+      broker,
+    });
+    const inner = pipeline([add.message(10), add.message(1)], { broker });
+    expectTypeOf(inner).toEqualTypeOf<Pipeline<number, [b: number]>>();
+    pipeline([add.message(1, 2), inner], { broker });
+    // @ts-expect-error the nested pipeline's first step takes a number, not a string
+    pipeline([download.message("u"), inner], { broker });
+  });
+
+  test("class-based actors are checked too; a list of unknown length is not", () => {
+    class Shout extends GenericActor {
+      perform(text: string): string {
+        return text.toUpperCase();
+      }
+    }
+    pipeline([download.message("u"), Shout.message()], { broker });
+    // @ts-expect-error Shout takes a string, add gives a number
+    pipeline([add.message(1, 2), Shout.message()], { broker });
+    const steps: Message[] = [add.message(1, 2), upload.message()];
+    pipeline(steps, { broker });
+    // A previous step whose result type is not known (a plain Message) is not checked either.
+    const plain: Message = add.message(1, 2);
+    pipeline([plain, upload.message()], { broker });
   });
 });

@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { InvalidArgument } from "@taskq/core";
 
 export interface ExpositionOptions {
   /** Default: `TASKQ_PROM_HOST`, else `0.0.0.0`. */
@@ -11,7 +12,7 @@ export function resolveAddress(options: ExpositionOptions): { host: string; port
   const host = options.host ?? process.env.TASKQ_PROM_HOST ?? "0.0.0.0";
   const port = options.port ?? Number(process.env.TASKQ_PROM_PORT ?? 9191);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new TypeError(
+    throw new InvalidArgument(
       `Prometheus port must be an integer from 0 to 65535, got ${String(options.port ?? process.env.TASKQ_PROM_PORT)}`,
     );
   }

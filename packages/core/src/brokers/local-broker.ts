@@ -5,18 +5,31 @@ import { BrokerError, SkipMessage } from "../errors.js";
 import { Message } from "../message.js";
 import { MessageProxy } from "../message-proxy.js";
 import { Callbacks } from "../middleware/callbacks.js";
+import { defaultMiddleware } from "../middleware/defaults.js";
 import { Pipelines } from "../middleware/pipelines.js";
+import { TimeLimit } from "../middleware/time-limit.js";
+import { InlineRun } from "./inline-run.js";
+
+let defaultOptionNames: readonly string[] | undefined;
 
 /**
  * Runs each actor inline when its message is enqueued, with no worker (Remoulade's local
  * broker): for development and scripts. The message still goes through encoding, so what
- * could not travel fails here too; the actor's error rejects the `send`. Delays are not
- * waited for. Default middleware: Callbacks and Pipelines (retries and time limits are a
- * worker's business).
+ * could not travel fails here too; the actor's error rejects the `send`, at once: there are
+ * no retries inline. Delays are not waited for. Default middleware: TimeLimit, Callbacks and
+ * Pipelines. Every option the default middleware of a worker-backed broker accepts is
+ * accepted here too, whatever the middleware list, so actors declare unchanged.
  */
 export class LocalBroker extends Broker {
   constructor(options: BrokerOptions = {}) {
-    super({ middleware: options.middleware ?? [new Callbacks(), new Pipelines()] });
+    super({
+      middleware: options.middleware ?? [new TimeLimit(), new Callbacks(), new Pipelines()],
+    });
+  }
+
+  protected override get implicitActorOptions(): readonly string[] {
+    defaultOptionNames ??= defaultMiddleware().flatMap((m) => [...m.actorOptions]);
+    return defaultOptionNames;
   }
 
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
@@ -36,10 +49,9 @@ export class LocalBroker extends Broker {
       throw err;
     }
     const fn = actor.fn as (...args: unknown[]) => unknown;
-    const args = decoded.callArguments();
     let result: unknown;
     try {
-      result = await fn(...args);
+      result = await new InlineRun(proxy).call(fn, decoded.callArguments());
     } catch (err) {
       proxy.stuffException(err);
       proxy.fail();

@@ -1,4 +1,5 @@
 import type { Broker } from "../broker.js";
+import { InvalidArgument } from "../errors.js";
 import { GroupCallbacks } from "../middleware/group-callbacks.js";
 import type { Group } from "./group.js";
 
@@ -12,13 +13,15 @@ export async function createBarriers(
     (m): m is GroupCallbacks => m instanceof GroupCallbacks,
   );
   if (middleware === undefined) {
-    throw new Error(
+    throw new InvalidArgument(
       "Group completion callbacks and groups inside pipelines need the GroupCallbacks middleware: broker.addMiddleware(new GroupCallbacks(rateLimiterBackend))",
     );
   }
   for (const group of groups) {
     if (!(await middleware.barrier(group.groupId).create(group.children.length))) {
-      throw new Error(`The barrier of group ${group.groupId} exists already: a group runs once`);
+      throw new InvalidArgument(
+        `The barrier of group ${group.groupId} exists already: a group runs once`,
+      );
     }
   }
 }

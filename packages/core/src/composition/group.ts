@@ -2,11 +2,16 @@ import { randomUUID } from "node:crypto";
 import type { Broker } from "../broker.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
+import { assertResultStored } from "../results/stored-check.js";
 import { createBarriers } from "./barriers.js";
 import type { Step } from "./linking.js";
 import { continueWith, groupSpec, START } from "./linking.js";
 import type { Pipeline } from "./pipeline.js";
 import { isDone, sharedDeadline } from "./results.js";
+import type { StepInput } from "./step-types.js";
+
+/** Key of Group's type-only record of what its members take. */
+declare const input: unique symbol;
 
 export interface CompositionOptions {
   /** Defaults to the global broker. */
@@ -31,8 +36,11 @@ export type ResultOfStep<S> =
 /**
  * Messages (or pipelines, or groups) that run in parallel. Results come back in group order
  * with `getResults`, or in completion order by iterating: `for await (const r of g)`.
+ * `Input` is what its members still take, each, when the group is a pipeline step.
  */
-export class Group<Rs extends unknown[] = unknown[]> {
+export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = unknown[]> {
+  /** Type-only: never set, it lets `pipeline()` check what each member takes. */
+  declare readonly [input]?: Input;
   readonly kind = "group" as const;
   readonly broker: Broker;
   readonly children: readonly Step[];
@@ -118,7 +126,15 @@ export function resultOf(
   child: Step,
   options: { block?: boolean; timeout?: number },
 ): Promise<unknown> {
-  if (child instanceof Message) return broker.getResultsBackend().getResult(child, options);
+  if (child instanceof Message) {
+    try {
+      const backend = broker.getResultsBackend();
+      assertResultStored(broker, child);
+      return backend.getResult(child, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   if (child.kind === "pipeline") return child.getResult(options);
   return child.getResults(options);
 }
@@ -127,6 +143,6 @@ export function resultOf(
 export function group<const C extends readonly Step[]>(
   children: C,
   options?: CompositionOptions,
-): Group<{ -readonly [K in keyof C]: ResultOfStep<C[K]> }> {
+): Group<{ -readonly [K in keyof C]: ResultOfStep<C[K]> }, StepInput<C[number]>> {
   return new Group(children, options);
 }

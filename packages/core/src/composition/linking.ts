@@ -4,6 +4,7 @@ import type { MessageData } from "../message.js";
 import { Message } from "../message.js";
 import { readOption } from "../options.js";
 import { renderBounded } from "../render.js";
+import { storedByComposition } from "../results/stored-check.js";
 import type { Group } from "./group.js";
 import type { Pipeline } from "./pipeline.js";
 
@@ -81,6 +82,7 @@ export function groupSpec(
     options.group_members = exits.map((m) => [m.queueName, m.actorName, m.messageId]);
     options.group_then = then;
     options.store_results = true;
+    for (const exit of exits) storedByComposition.add(exit);
   }
   const members = group.children.map((child, i) => {
     const exit = exits[i]!.copy({ options });

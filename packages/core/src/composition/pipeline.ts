@@ -8,6 +8,10 @@ import { resultOf } from "./group.js";
 import type { Step } from "./linking.js";
 import { continueWith, linkSteps, START } from "./linking.js";
 import { isDone, sharedDeadline } from "./results.js";
+import type { CheckedSteps, StepInput } from "./step-types.js";
+
+/** Key of Pipeline's type-only record of what its first step takes. */
+declare const input: unique symbol;
 
 type LastOf<C> = C extends readonly [...unknown[], infer L]
   ? L
@@ -18,9 +22,13 @@ type LastOf<C> = C extends readonly [...unknown[], infer L]
 /**
  * Steps that run one after another, each receiving the previous step's result as its last
  * argument (unless it has `pipeIgnore`). A step may be a group: the next step then receives
- * the list of the group's results, in group order. Nested pipelines are flattened.
+ * the list of the group's results, in group order. Nested pipelines are flattened. `R` is
+ * the last step's result; `Input` what the first step still takes, when the pipeline is
+ * itself a step (`unknown[]`: not checked).
  */
-export class Pipeline<R = unknown> {
+export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
+  /** Type-only: never set, it lets an enclosing `pipeline()` read `Input`. */
+  declare readonly [input]?: Input;
   readonly kind = "pipeline" as const;
   readonly broker: Broker;
   readonly steps: readonly (Message | Group<unknown[]>)[];
@@ -77,10 +85,14 @@ export class Pipeline<R = unknown> {
   }
 }
 
-/** Chain steps: `pipeline([add.message(1, 2), add.message(3)]).run()`. */
+/**
+ * Chain steps: `pipeline([add.message(1, 2), add.message(3)]).run()`. Each step's result
+ * must fit the next step's remaining parameter (a compile error names both otherwise),
+ * unless that step was built with `pipeIgnore: true`.
+ */
 export function pipeline<const C extends readonly Step[]>(
-  children: C,
+  children: C & CheckedSteps<C>,
   options?: CompositionOptions,
-): Pipeline<ResultOfStep<LastOf<C>>> {
+): Pipeline<ResultOfStep<LastOf<C>>, StepInput<C[0]>> {
   return new Pipeline(children, options);
 }

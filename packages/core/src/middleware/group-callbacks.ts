@@ -1,4 +1,5 @@
 import type { Broker } from "../broker.js";
+import { closeResource } from "../closable.js";
 import type { TargetData } from "../composition/linking.js";
 import { continueWith } from "../composition/linking.js";
 import { getEncoder } from "../encoder.js";
@@ -43,6 +44,11 @@ export class GroupCallbacks extends Middleware {
   /** The barrier counting down the members of group `groupId`. */
   barrier(groupId: string): Barrier {
     return new Barrier(this.rateLimiterBackend, groupId, { ttl: this.barrierTtl });
+  }
+
+  /** The broker was closed: close the backend's own connections (a client you gave it stays open). */
+  override afterBrokerClose(): Promise<void> {
+    return closeResource(this.rateLimiterBackend);
   }
 
   override afterProcessMessage(

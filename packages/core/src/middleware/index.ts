@@ -16,6 +16,12 @@ export type {
 export { HOOK_NAMES, Middleware } from "./middleware.js";
 export { Pipelines } from "./pipelines.js";
 export type { RetriesOptions } from "./retries.js";
-export { DEFAULT_MAX_BACKOFF, DEFAULT_MIN_BACKOFF, Retries } from "./retries.js";
+export {
+  DEFAULT_MAX_BACKOFF,
+  DEFAULT_MIN_BACKOFF,
+  DEFAULT_RATE_LIMIT_BACKOFF,
+  DEFAULT_RATE_LIMIT_MAX_BACKOFF,
+  Retries,
+} from "./retries.js";
 export { ShutdownNotifications } from "./shutdown-notifications.js";
 export { TimeLimit } from "./time-limit.js";

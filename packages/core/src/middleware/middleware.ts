@@ -44,6 +44,11 @@ export interface MiddlewareHooks {
   afterWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
   beforeWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
   afterWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
+  /**
+   * `broker.close()` has closed the broker's connections: release what this middleware
+   * holds (Results and GroupCallbacks close their backend), so a script can exit.
+   */
+  afterBrokerClose?(broker: Broker): Awaitable;
 }
 
 export type HookName = keyof MiddlewareHooks;
@@ -69,6 +74,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   "afterWorkerBoot",
   "beforeWorkerShutdown",
   "afterWorkerShutdown",
+  "afterBrokerClose",
 ];
 
 /**

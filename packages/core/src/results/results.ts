@@ -1,5 +1,6 @@
 import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
+import { closeResource } from "../closable.js";
 import { EncodeError, InvalidArgument } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -52,9 +53,21 @@ export class Results extends Middleware {
     return this.backend;
   }
 
+  /**
+   * Whether the result of `message` is stored: its own `storeResults` option, else its
+   * actor's, else this middleware's default. `getResult` asks, so that reading the result of
+   * an actor that stores none fails at once instead of waiting out its timeout.
+   */
+  storesResultOf(
+    message: { readonly options: Readonly<Record<string, unknown>> },
+    actor: Actor | undefined,
+  ): boolean {
+    return readOption(message.options, actor, "storeResults") ?? this.storeResults;
+  }
+
   private lookup(message: MessageProxy, actor: Actor | undefined): { store: boolean; ttl: number } {
     return {
-      store: readOption(message.options, actor, "storeResults") ?? this.storeResults,
+      store: this.storesResultOf(message, actor),
       ttl: readOption(message.options, actor, "resultTtl") ?? this.resultTtl,
     };
   }
@@ -95,6 +108,11 @@ export class Results extends Middleware {
     } catch (err) {
       log.error({ err }, `Could not store the failure of message ${message.messageId}.`);
     }
+  }
+
+  /** The broker was closed: close the backend's own connections (a client you gave it stays open). */
+  override afterBrokerClose(): Promise<void> {
+    return closeResource(this.backend);
   }
 
   /**

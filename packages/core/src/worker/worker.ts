@@ -104,7 +104,7 @@ export class Worker implements ExecutionHost {
   /** Boot: runs the worker-boot hooks and starts a consumer for every queue. */
   async start(): Promise<void> {
     if (this.state !== "new")
-      throw new Error("A worker starts once; create a new Worker to start again");
+      throw new InvalidArgument("A worker starts once; create a new Worker to start again");
     this.state = "running";
     this.debug = this.log.isLevelEnabled?.("debug") ?? false;
     const b = this.broker;
