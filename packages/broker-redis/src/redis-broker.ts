@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type {
-  BrokerOptions,
   ConsumeOptions,
   Consumer,
   DeadLetterInfo,
@@ -15,57 +14,23 @@ import {
   connectionError,
   dqName,
   lazyLogger,
-  Message as MessageClass,
   QueueJoinTimeout,
   qName,
 } from "@taskq/core";
-import type { Redis, RedisOptions } from "ioredis";
 import { createClient, describeClient, watchConnection } from "./connection.js";
+import { DeadLetters } from "./dead-letters.js";
+import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
+import { Maintenance } from "./maintenance.js";
+import { type RedisBrokerOptions, resolveOptions } from "./options.js";
 import type { ConsumerHost } from "./redis-consumer.js";
 import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
 import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
+import { type Waker, WakeUps } from "./wake-ups.js";
 
-export interface RedisBrokerOwnOptions {
-  /** `redis://[:password@]host:port/db`; when given, other connection options refine it. */
-  url?: string;
-  /** An ioredis client to use (and leave open on close) instead of creating one. */
-  client?: Redis;
-  /** Prefix of every key. Default `taskq` (Dramatiq's is `dramatiq`: use it to share queues). */
-  namespace?: string;
-  /** A worker whose heartbeat is older than this many ms is dead; its messages are given back. Default 60 000. */
-  heartbeatTimeout?: number;
-  /** How long dead letters are kept, ms. Default 7 days. */
-  deadMessageTtl?: number;
-  /** Fetches out of a million that also run maintenance (it also runs on every heartbeat). Default 1000. */
-  maintenanceChance?: number;
-}
-
-export type RedisBrokerOptions = BrokerOptions &
-  RedisBrokerOwnOptions &
-  Omit<RedisOptions, keyof RedisBrokerOwnOptions>;
-
-const OWN = new Set([
-  "url",
-  "client",
-  "namespace",
-  "heartbeatTimeout",
-  "deadMessageTtl",
-  "maintenanceChance",
-  "middleware",
-]);
 const ENQUEUE_CHUNK = 100;
 const JOIN_INTERVAL = 50;
-
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(
-      `RedisBroker option ${name} must be a positive number, got ${String(value)}`,
-    );
-  }
-  return value;
-}
 
 /**
  * A broker on Redis, in Dramatiq's key layout, so Dramatiq and taskq processes can work the
@@ -84,40 +49,44 @@ export class RedisBroker extends Broker implements ConsumerHost {
   readonly log = lazyLogger("taskq.RedisBroker");
   private readonly ownsClient: boolean;
   private readonly stopWatching: () => void;
-  private subscriber: Redis | undefined;
-  private subscribed = new Map<string, Promise<unknown>>();
+  private readonly wakeUps: WakeUps;
+  private readonly heartbeats: Heartbeat;
+  private readonly maintenance: Maintenance;
+  private readonly deadLetters: DeadLetters;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private maintaining: Promise<void> | undefined;
   private everReady = false;
   private closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
     super(options.middleware ? { middleware: options.middleware } : {});
-    this.namespace = options.namespace ?? "taskq";
-    this.heartbeatTimeout = positive("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
-    this.deadMessageTtl = positive(
-      "deadMessageTtl",
-      options.deadMessageTtl ?? 7 * 24 * 3600 * 1000,
-    );
-    this.maintenanceChance = options.maintenanceChance ?? 1000;
-    if (!(this.maintenanceChance >= 0 && this.maintenanceChance <= 1_000_000)) {
-      throw new TypeError(
-        `RedisBroker option maintenanceChance must be from 0 to 1 000 000, got ${this.maintenanceChance}`,
-      );
-    }
+    const resolved = resolveOptions(options);
+    this.namespace = resolved.namespace;
+    this.heartbeatTimeout = resolved.heartbeatTimeout;
+    this.deadMessageTtl = resolved.deadMessageTtl;
+    this.maintenanceChance = resolved.maintenanceChance;
     this.keys = new Keys(this.namespace, this.brokerId);
-    const connection: Record<string, unknown> = {};
-    for (const key of Object.keys(options))
-      if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
     this.ownsClient = options.client === undefined;
-    const client = options.client ?? createClient(options.url, connection as RedisOptions);
+    const client = options.client ?? createClient(options.url, resolved.connection);
     this.client = withScripts(client);
     if (client.status === "ready") this.everReady = true;
     client.on("ready", () => {
       this.everReady = true;
     });
     this.stopWatching = watchConnection(client, this.log, "broker", () => this.onReconnect());
+    this.wakeUps = new WakeUps(client, this.keys, this.log);
+    this.maintenance = new Maintenance(this.client, this.keys, this.log, {
+      heartbeatTimeout: this.heartbeatTimeout,
+      deadMessageTtl: this.deadMessageTtl,
+      chance: this.maintenanceChance,
+      queues: () => [...this.queues, ...this.delayQueues],
+    });
+    this.heartbeats = new Heartbeat(
+      client,
+      this.keys,
+      Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
+      () => void this.maintenance.run().catch(() => {}),
+    );
+    this.deadLetters = new DeadLetters(this.client, this.keys);
   }
 
   private onReconnect(): void {
@@ -221,55 +190,13 @@ export class RedisBroker extends Broker implements ConsumerHost {
       this.consumers.set(queueName, set);
     }
     set.add(consumer);
-    this.subscribe(consumer.channel);
-    this.startHeartbeat();
+    this.heartbeats.start();
     return consumer;
   }
 
-  private subscribe(channel: string): void {
-    if (this.subscribed.has(channel)) return;
-    if (this.subscriber === undefined) {
-      const sub = this.client.duplicate();
-      this.subscriber = sub;
-      watchConnection(sub, this.log, "wake-up", () => {});
-      sub.on("message", (ch: string) => {
-        const queue = ch.slice(this.keys.wake("").length);
-        const set = this.consumers.get(queue);
-        if (set !== undefined) for (const c of set) c.wake();
-      });
-    }
-    this.subscribed.set(
-      channel,
-      this.subscriber.subscribe(channel).catch((err: unknown) => {
-        this.subscribed.delete(channel);
-        this.log.warn(
-          { err },
-          `Could not subscribe to ${channel}; idle consumers fall back to polling.`,
-        );
-      }),
-    );
-  }
-
-  /** ConsumerHost: wait for a wake-up, the poll interval, or an abort. */
-  async waitForWork(
-    consumer: RedisConsumer,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    await this.subscribed.get(consumer.channel);
-    const parked = consumer.parkUntilWoken();
-    if (parked === undefined) return;
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => consumer.unpark();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    timer = setTimeout(() => consumer.unpark(), timeout);
-    try {
-      await parked;
-    } finally {
-      clearTimeout(timer);
-      timer = undefined;
-      signal?.removeEventListener("abort", onAbort);
-    }
+  /** ConsumerHost */
+  watch(queueName: string): Waker {
+    return this.wakeUps.watch(queueName);
   }
 
   /** ConsumerHost */
@@ -284,32 +211,14 @@ export class RedisBroker extends Broker implements ConsumerHost {
     return false;
   }
 
-  private startHeartbeat(): void {
-    if (this.heartbeatTimer !== undefined) return;
-    void this.heartbeat();
-    this.heartbeatTimer = setInterval(
-      () => {
-        void this.heartbeat().then(() => this.maintain().catch(() => {}));
-      },
-      Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
-    );
-    this.heartbeatTimer.unref();
-  }
-
   /** Tell other workers this one is alive. Runs on its own timer, whatever the queues do. */
-  async heartbeat(): Promise<void> {
-    try {
-      await this.client.zadd(this.keys.heartbeats, Date.now(), this.brokerId);
-    } catch {
-      // The connection watcher reports outages; the next tick tries again.
-    }
+  heartbeat(): Promise<void> {
+    return this.heartbeats.beat();
   }
 
   /** ConsumerHost */
   maybeMaintain(): void {
-    if (this.maintenanceChance > 0 && Math.random() * 1_000_000 < this.maintenanceChance) {
-      this.maintain().catch(() => {});
-    }
+    this.maintenance.maybeRun();
   }
 
   /**
@@ -317,30 +226,7 @@ export class RedisBroker extends Broker implements ConsumerHost {
    * `heartbeatTimeout`, and drop dead letters older than `deadMessageTtl`.
    */
   maintain(): Promise<void> {
-    this.maintaining ??= this.runMaintenance().finally(() => {
-      this.maintaining = undefined;
-    });
-    return this.maintaining;
-  }
-
-  private async runMaintenance(): Promise<void> {
-    const queues = [...this.queues, ...this.delayQueues];
-    try {
-      const [returned, expired] = await this.client.taskqMaintenance(
-        this.keys.heartbeats,
-        this.namespace,
-        Date.now(),
-        this.heartbeatTimeout,
-        this.deadMessageTtl,
-        this.brokerId,
-        ...queues,
-      );
-      if (returned > 0) this.log.warn(`Gave back ${returned} message(s) held by dead workers.`);
-      if (expired > 0) this.log.info(`Dropped ${expired} expired dead letter(s).`);
-    } catch (err) {
-      this.log.warn({ err }, "Maintenance failed; it runs again on the next heartbeat.");
-      throw err;
-    }
+    return this.maintenance.run();
   }
 
   async join(queueName: string, options: JoinOptions = {}): Promise<void> {
@@ -413,46 +299,19 @@ export class RedisBroker extends Broker implements ConsumerHost {
     }
   }
 
-  override async getDeadLetters(
+  override getDeadLetters(
     queueName: string,
     options: { limit?: number } = {},
   ): Promise<DeadLetterInfo[]> {
-    const q = qName(queueName);
-    const ids = await this.client.zrange(this.keys.dead(q), "0", String((options.limit ?? 0) - 1));
-    if (ids.length === 0) return [];
-    const data = await this.client.hmget(this.keys.deadMessages(q), ...ids);
-    return ids.map((id, i) => {
-      const text = data[i] ?? "";
-      let message: Message | null = null;
-      try {
-        message = MessageClass.decode(text);
-      } catch {
-        // Shown raw: it died because it does not decode.
-      }
-      return { id, message, data: text };
-    });
+    return this.deadLetters.list(queueName, options.limit);
   }
 
   override requeueDeadLetters(queueName: string): Promise<number> {
-    const q = qName(queueName);
-    const k = this.keys;
-    return this.client.taskqRequeueDead(
-      k.dead(q),
-      k.deadMessages(q),
-      k.queue(q),
-      k.messages(q),
-      k.wake(q),
-    );
+    return this.deadLetters.requeue(queueName);
   }
 
-  override async purgeDeadLetters(queueName: string): Promise<number> {
-    const q = qName(queueName);
-    const [[, count]] = (await this.client
-      .multi()
-      .zcard(this.keys.dead(q))
-      .del(this.keys.dead(q), this.keys.deadMessages(q))
-      .exec()) as [[null, number]];
-    return count;
+  override purgeDeadLetters(queueName: string): Promise<number> {
+    return this.deadLetters.purge(queueName);
   }
 
   /**
@@ -463,21 +322,16 @@ export class RedisBroker extends Broker implements ConsumerHost {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    this.heartbeats.stop();
     const holding = [...this.consumers.values()].some((set) => [...set].some((c) => c.holding));
     if (!holding && this.client.status === "ready") {
       try {
-        await this.client
-          .pipeline()
-          .zrem(this.keys.heartbeats, this.brokerId)
-          .del(this.keys.registry)
-          .exec();
+        await this.heartbeats.strikeOff();
       } catch {
         // Best effort: maintenance strikes it off later anyway.
       }
     }
-    this.subscriber?.disconnect();
+    this.wakeUps.close();
     this.stopWatching();
     if (this.ownsClient) this.client.disconnect();
   }

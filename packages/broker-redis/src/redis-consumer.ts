@@ -2,6 +2,7 @@ import type { Consumer, FetchOptions, Logger } from "@taskq/core";
 import { Message, MessageProxy } from "@taskq/core";
 import type { Keys } from "./keys.js";
 import type { ScriptClient } from "./scripts.js";
+import type { Waker } from "./wake-ups.js";
 
 /** A message fetched from Redis, with the id it has in the queue's list. */
 export class RedisMessageProxy extends MessageProxy {
@@ -17,12 +18,8 @@ export interface ConsumerHost {
   readonly client: ScriptClient;
   readonly keys: Keys;
   readonly log: Logger;
-  /** Resolve on a wake-up for the queue, after `timeout` ms, or on abort. */
-  waitForWork(
-    consumer: RedisConsumer,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void>;
+  /** A waker for the consumer, woken when work arrives on its queue. */
+  watch(queueName: string): Waker;
   /** Chance-based maintenance, on the fetch path as Dramatiq does. */
   maybeMaintain(): void;
   released(consumer: RedisConsumer): void;
@@ -58,7 +55,8 @@ export class RedisConsumer implements Consumer {
   private readonly queueKey: string;
   private readonly messagesKey: string;
   private readonly acksKey: string;
-  readonly channel: string;
+  private readonly channel: string;
+  private readonly waker: Waker;
   /** Ids fetched and not yet settled. */
   readonly inflight = new Set<string>();
   private pendingIds: string[] = [];
@@ -66,8 +64,6 @@ export class RedisConsumer implements Consumer {
   private current: Deferred | undefined;
   private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private ackFailures = 0;
-  private wakePending = false;
-  private wakeWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private fetching = false;
   private closed = false;
@@ -80,17 +76,7 @@ export class RedisConsumer implements Consumer {
     this.messagesKey = keys.messages(queueName);
     this.acksKey = keys.acks(queueName);
     this.channel = keys.wake(queueName);
-  }
-
-  /** Broker: something was enqueued on this queue. */
-  wake(): void {
-    const waiter = this.wakeWaiter;
-    if (waiter !== undefined) {
-      this.wakeWaiter = undefined;
-      waiter();
-    } else {
-      this.wakePending = true;
-    }
+    this.waker = host.watch(queueName);
   }
 
   /** Broker: the connection came back; replies may have been lost with it. */
@@ -98,35 +84,18 @@ export class RedisConsumer implements Consumer {
     this.reconcileNeeded = true;
   }
 
-  /** Broker: park until woken; resolved at once if a wake-up came since the last fetch. */
-  parkUntilWoken(): Promise<void> | undefined {
-    if (this.wakePending) {
-      this.wakePending = false;
-      return undefined;
-    }
-    return new Promise((resolve) => {
-      this.wakeWaiter = resolve;
-    });
-  }
-
-  unpark(): void {
-    const waiter = this.wakeWaiter;
-    this.wakeWaiter = undefined;
-    waiter?.();
-  }
-
   async fetch(max: number, options: FetchOptions): Promise<MessageProxy[]> {
     if (this.closed) return [];
     const batch = await this.fetchOnce(max);
     if (batch.length > 0 || options.signal?.aborted) return batch;
-    await this.host.waitForWork(this, options.timeout, options.signal);
+    await this.waker.wait(options.timeout, options.signal);
     if (options.signal?.aborted || this.closed) return [];
     return this.fetchOnce(max);
   }
 
   private async fetchOnce(max: number): Promise<MessageProxy[]> {
     if (this.reconcileNeeded) await this.reconcile();
-    this.wakePending = false;
+    this.waker.clear();
     this.host.maybeMaintain();
     const [ids, done] = this.takePending();
     const { client, keys } = this.host;
@@ -306,7 +275,7 @@ export class RedisConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unpark();
+    this.waker.close();
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer as NodeJS.Timeout);
       clearImmediate(this.flushTimer as NodeJS.Immediate);
