@@ -1,24 +1,33 @@
 import type { DeadLetterInfo } from "@taskq/core";
 import { Message, qName } from "@taskq/core";
+import type { RedisConnection } from "@taskq/redis-common";
+import { execAll } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 import type { ScriptClient } from "./scripts.js";
 
 /** The operators' tools on a queue's dead letters (`taskq dead-letters`). */
 export class DeadLetters {
-  private readonly client: ScriptClient;
+  private readonly connection: RedisConnection<ScriptClient>;
   private readonly keys: Keys;
 
-  constructor(client: ScriptClient, keys: Keys) {
-    this.client = client;
+  constructor(connection: RedisConnection<ScriptClient>, keys: Keys) {
+    this.connection = connection;
     this.keys = keys;
   }
 
   /** The dead letters of a queue, oldest first; undecodable ones shown raw. */
   async list(queueName: string, limit = 0): Promise<DeadLetterInfo[]> {
     const q = qName(queueName);
-    const ids = await this.client.zrange(this.keys.dead(q), "0", String(limit - 1));
-    if (ids.length === 0) return [];
-    const data = await this.client.hmget(this.keys.deadMessages(q), ...ids);
+    const k = this.keys;
+    const [ids, data] = await this.connection.run(
+      `list the dead letters of ${q}`,
+      async (client) => {
+        const ids = await client.zrange(k.dead(q), "0", String(limit - 1));
+        if (ids.length === 0) return [ids, []] as const;
+        return [ids, await client.hmget(k.deadMessages(q), ...ids)] as const;
+      },
+      { idempotent: true },
+    );
     return ids.map((id, i) => {
       const text = data[i] ?? "";
       let message: Message | null = null;
@@ -34,22 +43,17 @@ export class DeadLetters {
   requeue(queueName: string): Promise<number> {
     const q = qName(queueName);
     const k = this.keys;
-    return this.client.taskqRequeueDead(
-      k.dead(q),
-      k.deadMessages(q),
-      k.queue(q),
-      k.messages(q),
-      k.wake(q),
+    return this.connection.run(`requeue the dead letters of ${q}`, (client) =>
+      client.taskqRequeueDead(k.dead(q), k.deadMessages(q), k.queue(q), k.messages(q), k.wake(q)),
     );
   }
 
   async purge(queueName: string): Promise<number> {
     const q = qName(queueName);
-    const [[, count]] = (await this.client
-      .multi()
-      .zcard(this.keys.dead(q))
-      .del(this.keys.dead(q), this.keys.deadMessages(q))
-      .exec()) as [[null, number]];
-    return count;
+    const k = this.keys;
+    const [count] = await this.connection.run(`purge the dead letters of ${q}`, (client) =>
+      execAll(client.multi().zcard(k.dead(q)).del(k.dead(q), k.deadMessages(q))),
+    );
+    return count as number;
   }
 }

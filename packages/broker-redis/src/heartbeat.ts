@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "@taskq/redis-common";
+import { execAll } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
 /**
@@ -6,14 +7,14 @@ import type { Keys } from "./keys.js";
  * in the heartbeats zset, then runs `afterBeat` (maintenance).
  */
 export class Heartbeat {
-  private readonly client: Redis;
+  private readonly connection: RedisConnection;
   private readonly keys: Keys;
   private readonly interval: number;
   private readonly afterBeat: () => void;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(client: Redis, keys: Keys, interval: number, afterBeat: () => void) {
-    this.client = client;
+  constructor(connection: RedisConnection, keys: Keys, interval: number, afterBeat: () => void) {
+    this.connection = connection;
     this.keys = keys;
     this.interval = interval;
     this.afterBeat = afterBeat;
@@ -32,9 +33,11 @@ export class Heartbeat {
   /** Tell other workers this one is alive. */
   async beat(): Promise<void> {
     try {
-      await this.client.zadd(this.keys.heartbeats, Date.now(), this.keys.brokerId);
+      await this.connection.run("record a heartbeat", (client) =>
+        client.zadd(this.keys.heartbeats, Date.now(), this.keys.brokerId),
+      );
     } catch {
-      // The connection watcher reports outages; the next tick tries again.
+      // The connection reports outages; the next tick (or the reconnect) beats again.
     }
   }
 
@@ -45,10 +48,11 @@ export class Heartbeat {
 
   /** Strike this worker off the heartbeats, with its registry of queues (on a clean close). */
   async strikeOff(): Promise<void> {
-    await this.client
-      .pipeline()
-      .zrem(this.keys.heartbeats, this.keys.brokerId)
-      .del(this.keys.registry)
-      .exec();
+    await execAll(
+      this.connection.client
+        .pipeline()
+        .zrem(this.keys.heartbeats, this.keys.brokerId)
+        .del(this.keys.registry),
+    );
   }
 }

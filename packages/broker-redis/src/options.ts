@@ -1,11 +1,22 @@
-import type { BrokerOptions } from "@taskq/core";
+import type { BrokerOptions, OptionCheck } from "@taskq/core";
+import { optionChecks, validateOptions } from "@taskq/core";
+import {
+  connectionOptionChecks,
+  DEFAULT_CONNECTION_TIMEOUT,
+  ioredisOptions,
+} from "@taskq/redis-common";
 import type { Redis, RedisOptions } from "ioredis";
 
 export interface RedisBrokerOwnOptions {
-  /** `redis://[:password@]host:port/db`; when given, other connection options refine it. */
+  /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
-  /** An ioredis client to use (and leave open on close) instead of creating one. */
+  /** An ioredis client to use (left open by `close()`) instead of creating one. */
   client?: Redis;
+  /**
+   * How long an operation waits for a (re)connection before it fails with a
+   * ConnectionError naming the address, ms. Default 10 000 (as RabbitmqBroker's).
+   */
+  connectionTimeout?: number;
   /** Prefix of every key. Default `taskq` (Dramatiq's is `dramatiq`: use it to share queues). */
   namespace?: string;
   /** A worker whose heartbeat is older than this many ms is dead; its messages are given back. Default 60 000. */
@@ -26,47 +37,31 @@ export interface ResolvedOptions {
   heartbeatTimeout: number;
   deadMessageTtl: number;
   maintenanceChance: number;
-  /** The options that are not the broker's: ioredis's. */
+  connectionTimeout: number;
+  /** The options that are not the broker's: ioredis's, for a client the broker creates. */
   connection: RedisOptions;
 }
 
-const OWN = new Set([
-  "url",
-  "client",
-  "namespace",
-  "heartbeatTimeout",
-  "deadMessageTtl",
-  "maintenanceChance",
-  "middleware",
-]);
+const CHECKS = {
+  ...connectionOptionChecks,
+  heartbeatTimeout: optionChecks.positiveNumber,
+  deadMessageTtl: optionChecks.positiveNumber,
+  maintenanceChance: (v: unknown) =>
+    typeof v === "number" && v >= 0 && v <= 1_000_000 ? undefined : "a number from 0 to 1 000 000",
+  middleware: optionChecks.arrayOf(optionChecks.object, "an array of middleware"),
+} satisfies Record<string, OptionCheck>;
 
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
-    throw new TypeError(
-      `RedisBroker option ${name} must be a positive number, got ${String(value)}`,
-    );
-  }
-  return value;
-}
+const OWN = Object.keys(CHECKS);
 
-/** Check the options and apply the defaults. */
+/** Check the options (an InvalidArgument names the first that does not fit) and apply the defaults. */
 export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
-  const heartbeatTimeout = positive("heartbeatTimeout", options.heartbeatTimeout ?? 60_000);
-  const deadMessageTtl = positive("deadMessageTtl", options.deadMessageTtl ?? 7 * 24 * 3600 * 1000);
-  const maintenanceChance = options.maintenanceChance ?? 1000;
-  if (!(maintenanceChance >= 0 && maintenanceChance <= 1_000_000)) {
-    throw new TypeError(
-      `RedisBroker option maintenanceChance must be from 0 to 1 000 000, got ${maintenanceChance}`,
-    );
-  }
-  const connection: Record<string, unknown> = {};
-  for (const key of Object.keys(options))
-    if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
+  validateOptions("RedisBroker", options, CHECKS);
   return {
     namespace: options.namespace ?? "taskq",
-    heartbeatTimeout,
-    deadMessageTtl,
-    maintenanceChance,
-    connection: connection as RedisOptions,
+    heartbeatTimeout: options.heartbeatTimeout ?? 60_000,
+    deadMessageTtl: options.deadMessageTtl ?? 7 * 24 * 3600 * 1000,
+    maintenanceChance: options.maintenanceChance ?? 1000,
+    connectionTimeout: options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT,
+    connection: ioredisOptions("RedisBroker", options, OWN),
   };
 }

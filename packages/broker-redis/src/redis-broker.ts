@@ -6,18 +6,20 @@ import type {
   JoinOptions,
   Message,
   MessageProxy,
+  PingOptions,
   QueueMessageCounts,
 } from "@taskq/core";
 import {
   Broker,
   ConnectionClosed,
-  connectionError,
   dqName,
   lazyLogger,
+  optionChecks,
   QueueJoinTimeout,
   qName,
+  validateOptions,
 } from "@taskq/core";
-import { createClient, describeClient, watchConnection } from "./connection.js";
+import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
 import { DeadLetters } from "./dead-letters.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
@@ -27,7 +29,7 @@ import type { ConsumerHost } from "./redis-consumer.js";
 import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
 import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
-import { type Waker, WakeUps } from "./wake-ups.js";
+import { WakeUps } from "./wake-ups.js";
 
 const ENQUEUE_CHUNK = 100;
 const JOIN_INTERVAL = 50;
@@ -37,8 +39,11 @@ const JOIN_INTERVAL = 50;
  * same queues. Every state change is one atomic Lua call; fetches take batches and carry
  * the acks gathered since the last call; idle consumers wake on a pub/sub notice instead of
  * polling (and still poll, every `workerTimeout`, for producers that do not notify).
+ * Through an outage, an operation waits for the connection up to `connectionTimeout` and
+ * then fails with a ConnectionError; nothing it sent is sent again.
  */
-export class RedisBroker extends Broker implements ConsumerHost {
+export class RedisBroker extends Broker {
+  /** The ioredis client (the broker's scripts are defined on it as commands). */
   readonly client: ScriptClient;
   readonly keys: Keys;
   readonly namespace: string;
@@ -46,57 +51,69 @@ export class RedisBroker extends Broker implements ConsumerHost {
   readonly heartbeatTimeout: number;
   readonly deadMessageTtl: number;
   readonly maintenanceChance: number;
+  /** How long an operation waits for a (re)connection before it fails, ms. */
+  readonly connectionTimeout: number;
   readonly log = lazyLogger("taskq.RedisBroker");
-  private readonly ownsClient: boolean;
-  private readonly stopWatching: () => void;
+  private readonly connection: RedisConnection<ScriptClient>;
+  private readonly host: ConsumerHost;
   private readonly wakeUps: WakeUps;
   private readonly heartbeats: Heartbeat;
   private readonly maintenance: Maintenance;
   private readonly deadLetters: DeadLetters;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
-  private everReady = false;
   private closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
-    super(options.middleware ? { middleware: options.middleware } : {});
     const resolved = resolveOptions(options);
+    super(options.middleware ? { middleware: options.middleware } : {});
     this.namespace = resolved.namespace;
     this.heartbeatTimeout = resolved.heartbeatTimeout;
     this.deadMessageTtl = resolved.deadMessageTtl;
     this.maintenanceChance = resolved.maintenanceChance;
+    this.connectionTimeout = resolved.connectionTimeout;
     this.keys = new Keys(this.namespace, this.brokerId);
-    this.ownsClient = options.client === undefined;
-    const client = options.client ?? createClient(options.url, resolved.connection);
+    const client = options.client ?? createClient("RedisBroker", options.url, resolved.connection);
     this.client = withScripts(client);
-    if (client.status === "ready") this.everReady = true;
-    client.on("ready", () => {
-      this.everReady = true;
+    this.connection = new RedisConnection({
+      client: this.client,
+      owned: options.client === undefined,
+      connectionTimeout: this.connectionTimeout,
+      what: "broker",
+      log: this.log,
+      onRestored: () => this.onReconnect(),
     });
-    this.stopWatching = watchConnection(client, this.log, "broker", () => this.onReconnect());
-    this.wakeUps = new WakeUps(client, this.keys, this.log);
-    this.maintenance = new Maintenance(this.client, this.keys, this.log, {
+    this.wakeUps = new WakeUps(this.connection, this.keys, this.log);
+    this.maintenance = new Maintenance(this.connection, this.keys, this.log, {
       heartbeatTimeout: this.heartbeatTimeout,
       deadMessageTtl: this.deadMessageTtl,
       chance: this.maintenanceChance,
       queues: () => [...this.queues, ...this.delayQueues],
     });
     this.heartbeats = new Heartbeat(
-      client,
+      this.connection,
       this.keys,
       Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
       () => void this.maintenance.run().catch(() => {}),
     );
-    this.deadLetters = new DeadLetters(this.client, this.keys);
+    this.deadLetters = new DeadLetters(this.connection, this.keys);
+    this.host = {
+      connection: this.connection,
+      keys: this.keys,
+      log: this.log,
+      watch: (queueName) => this.wakeUps.watch(queueName),
+      maybeMaintain: () => this.maintenance.maybeRun(),
+      released: (consumer) => this.consumers.get(consumer.queueName)?.delete(consumer),
+      heldByOther: (consumer, id) => {
+        for (const c of this.consumers.get(consumer.queueName) ?? [])
+          if (c !== consumer && c.holds(id)) return true;
+        return false;
+      },
+    };
   }
 
   private onReconnect(): void {
     for (const set of this.consumers.values()) for (const c of set) c.markForReconcile();
     void this.heartbeat();
-  }
-
-  /** Wraps a client error in the taskq error that says what failed, and where. */
-  private connectionError(err: unknown, doing: string): Error {
-    return connectionError("Redis", describeClient(this.client), doing, err, this.everReady);
   }
 
   private prepareForRedis<R>(message: Message<R>): [Message<R>, string, string | Uint8Array] {
@@ -108,17 +125,11 @@ export class RedisBroker extends Broker implements ConsumerHost {
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
     const [copy, id, data] = this.prepareForRedis(message);
     const q = copy.queueName;
-    try {
-      await this.client.taskqEnqueue(
-        this.keys.queue(q),
-        this.keys.messages(q),
-        this.keys.wake(q),
-        id,
-        data,
-      );
-    } catch (err) {
-      throw this.connectionError(err, `enqueue message ${message.messageId} on ${q}`);
-    }
+    const k = this.keys;
+    await this.connection.run(
+      () => `enqueue message ${message.messageId} on ${q}`,
+      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), id, data),
+    );
     return copy;
   }
 
@@ -132,9 +143,14 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const out: Message<R>[] = [];
     const sent: Promise<number>[] = [];
     const byQueue = new Map<string, (string | Uint8Array)[]>();
+    const k = this.keys;
     const send = (q: string, pairs: (string | Uint8Array)[]) => {
-      const k = this.keys;
-      sent.push(this.client.taskqEnqueueBatch(k.queue(q), k.messages(q), k.wake(q), ...pairs));
+      sent.push(
+        this.connection.run(
+          () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
+          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), ...pairs),
+        ),
+      );
     };
     for (const message of messages) {
       const [copy, id, data] = this.prepareForRedis(message);
@@ -153,7 +169,7 @@ export class RedisBroker extends Broker implements ConsumerHost {
     for (const [q, pairs] of byQueue) send(q, pairs);
     const results = await Promise.allSettled(sent);
     const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw this.connectionError(failed.reason, `enqueue ${messages.length} messages`);
+    if (failed) throw failed.reason;
     return out;
   }
 
@@ -168,22 +184,24 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const fromId = (delayed as RedisMessageProxy).redisId;
     const q = target.queueName;
     const k = this.keys;
-    await this.client.taskqPromote(
-      k.acks(from),
-      k.messages(from),
-      k.queue(q),
-      k.messages(q),
-      fromId,
-      id,
-      data,
-      k.wake(q),
+    await this.connection.run(`move delayed message ${target.messageId} to ${q}`, (client) =>
+      client.taskqPromote(
+        k.acks(from),
+        k.messages(from),
+        k.queue(q),
+        k.messages(q),
+        fromId,
+        id,
+        data,
+        k.wake(q),
+      ),
     );
     (consumer as RedisConsumer).forget(fromId);
   }
 
   consume(queueName: string, _options: ConsumeOptions = {}): Consumer {
     if (this.closed) throw new ConnectionClosed("This RedisBroker is closed");
-    const consumer = new RedisConsumer(this, queueName);
+    const consumer = new RedisConsumer(this.host, queueName);
     let set = this.consumers.get(queueName);
     if (set === undefined) {
       set = new Set();
@@ -194,36 +212,14 @@ export class RedisBroker extends Broker implements ConsumerHost {
     return consumer;
   }
 
-  /** ConsumerHost */
-  watch(queueName: string): Waker {
-    return this.wakeUps.watch(queueName);
-  }
-
-  /** ConsumerHost */
-  released(consumer: RedisConsumer): void {
-    this.consumers.get(consumer.queueName)?.delete(consumer);
-  }
-
-  /** ConsumerHost */
-  heldByOther(consumer: RedisConsumer, id: string): boolean {
-    for (const c of this.consumers.get(consumer.queueName) ?? [])
-      if (c !== consumer && c.holds(id)) return true;
-    return false;
-  }
-
   /** Tell other workers this one is alive. Runs on its own timer, whatever the queues do. */
   heartbeat(): Promise<void> {
     return this.heartbeats.beat();
   }
 
-  /** ConsumerHost */
-  maybeMaintain(): void {
-    this.maintenance.maybeRun();
-  }
-
   /**
    * Give back the unacked messages of workers whose heartbeat is older than
-   * `heartbeatTimeout`, and drop dead letters older than `deadMessageTtl`.
+   * `heartbeatTimeout`, and drop every dead letter older than `deadMessageTtl`.
    */
   maintain(): Promise<void> {
     return this.maintenance.run();
@@ -231,13 +227,20 @@ export class RedisBroker extends Broker implements ConsumerHost {
 
   async join(queueName: string, options: JoinOptions = {}): Promise<void> {
     const q = qName(queueName);
+    const k = this.keys;
     const deadline = options.timeout === undefined ? undefined : Date.now() + options.timeout;
     for (;;) {
-      const [[, a], [, b]] = (await this.client
-        .pipeline()
-        .hlen(this.keys.messages(q))
-        .hlen(this.keys.messages(dqName(q)))
-        .exec()) as [[null, number], [null, number]];
+      const [a, b] = (await this.connection.run(
+        `count the messages of ${q}`,
+        (client) =>
+          execAll(
+            client
+              .pipeline()
+              .hlen(k.messages(q))
+              .hlen(k.messages(dqName(q))),
+          ),
+        { idempotent: true },
+      )) as [number, number];
       if (a + b === 0) return;
       if (deadline !== undefined && Date.now() >= deadline) {
         throw new QueueJoinTimeout(
@@ -252,51 +255,50 @@ export class RedisBroker extends Broker implements ConsumerHost {
     const q = qName(queueName);
     const dq = dqName(q);
     const k = this.keys;
-    await this.client.del(
-      k.queue(q),
-      k.messages(q),
-      k.queue(dq),
-      k.messages(dq),
-      k.dead(q),
-      k.deadMessages(q),
-      k.acks(q),
-      k.acks(dq),
+    await this.connection.run(
+      `flush ${q}`,
+      (client) =>
+        client.del(
+          k.queue(q),
+          k.messages(q),
+          k.queue(dq),
+          k.messages(dq),
+          k.dead(q),
+          k.deadMessages(q),
+          k.acks(q),
+          k.acks(dq),
+        ),
+      { idempotent: true },
     );
   }
 
   async getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts> {
     const q = qName(queueName);
     const k = this.keys;
-    let replies: [Error | null, number][];
-    try {
-      replies = (await this.client
-        .pipeline()
-        .llen(k.queue(q))
-        .llen(k.queue(dqName(q)))
-        .zcard(k.dead(q))
-        .hlen(k.messages(q))
-        .exec()) as [Error | null, number][];
-    } catch (err) {
-      throw this.connectionError(err, `count the messages of ${q}`);
-    }
-    const failed = replies.find(([err]) => err !== null)?.[0];
-    if (failed) throw this.connectionError(failed, `count the messages of ${q}`);
-    const [ready, delayed, dead, stored] = replies.map(([, n]) => n) as [
-      number,
-      number,
-      number,
-      number,
-    ];
+    const [ready, delayed, dead, stored] = (await this.connection.run(
+      `count the messages of ${q}`,
+      (client) =>
+        execAll(
+          client
+            .pipeline()
+            .llen(k.queue(q))
+            .llen(k.queue(dqName(q)))
+            .zcard(k.dead(q))
+            .hlen(k.messages(q)),
+        ),
+      { idempotent: true },
+    )) as [number, number, number, number];
     // A message stays in the hash until acked: stored but not waiting means some worker has it.
     return { ready, delayed, dead, inProgress: Math.max(0, stored - ready) };
   }
 
-  override async ping(): Promise<void> {
-    try {
-      await this.client.ping();
-    } catch (err) {
-      throw this.connectionError(err, "connect");
-    }
+  /**
+   * Check that Redis answers: rejects with a ConnectionError naming the address within
+   * `timeout` ms (default `connectionTimeout`), whatever the server does.
+   */
+  override async ping(options: PingOptions = {}): Promise<void> {
+    validateOptions("RedisBroker.ping", options, { timeout: optionChecks.positiveNumber });
+    await this.connection.ping(options.timeout);
   }
 
   override getDeadLetters(
@@ -324,7 +326,7 @@ export class RedisBroker extends Broker implements ConsumerHost {
     this.closed = true;
     this.heartbeats.stop();
     const holding = [...this.consumers.values()].some((set) => [...set].some((c) => c.holding));
-    if (!holding && this.client.status === "ready") {
+    if (!holding && this.connection.ready) {
       try {
         await this.heartbeats.strikeOff();
       } catch {
@@ -332,7 +334,6 @@ export class RedisBroker extends Broker implements ConsumerHost {
       }
     }
     this.wakeUps.close();
-    this.stopWatching();
-    if (this.ownsClient) this.client.disconnect();
+    this.connection.close();
   }
 }

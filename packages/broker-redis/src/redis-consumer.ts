@@ -1,5 +1,6 @@
 import type { Consumer, FetchOptions, Logger } from "@taskq/core";
 import { Message, MessageProxy } from "@taskq/core";
+import type { RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 import type { ScriptClient } from "./scripts.js";
 import type { Waker } from "./wake-ups.js";
@@ -15,7 +16,7 @@ export class RedisMessageProxy extends MessageProxy {
 
 /** What a consumer needs from its broker. */
 export interface ConsumerHost {
-  readonly client: ScriptClient;
+  readonly connection: RedisConnection<ScriptClient>;
   readonly keys: Keys;
   readonly log: Logger;
   /** A waker for the consumer, woken when work arrives on its queue. */
@@ -57,6 +58,7 @@ export class RedisConsumer implements Consumer {
   private readonly acksKey: string;
   private readonly channel: string;
   private readonly waker: Waker;
+  private readonly doingFetch: string;
   /** Ids fetched and not yet settled. */
   readonly inflight = new Set<string>();
   private pendingIds: string[] = [];
@@ -77,6 +79,7 @@ export class RedisConsumer implements Consumer {
     this.acksKey = keys.acks(queueName);
     this.channel = keys.wake(queueName);
     this.waker = host.watch(queueName);
+    this.doingFetch = `fetch messages from ${queueName}`;
   }
 
   /** Broker: the connection came back; replies may have been lost with it. */
@@ -86,33 +89,40 @@ export class RedisConsumer implements Consumer {
 
   async fetch(max: number, options: FetchOptions): Promise<MessageProxy[]> {
     if (this.closed) return [];
-    const batch = await this.fetchOnce(max);
+    const batch = await this.fetchOnce(max, options.signal);
     if (batch.length > 0 || options.signal?.aborted) return batch;
     await this.waker.wait(options.timeout, options.signal);
     if (options.signal?.aborted || this.closed) return [];
-    return this.fetchOnce(max);
+    return this.fetchOnce(max, options.signal);
   }
 
-  private async fetchOnce(max: number): Promise<MessageProxy[]> {
+  private async fetchOnce(max: number, signal: AbortSignal | undefined): Promise<MessageProxy[]> {
     if (this.reconcileNeeded) await this.reconcile();
     this.waker.clear();
     this.host.maybeMaintain();
     const [ids, done] = this.takePending();
-    const { client, keys } = this.host;
+    const { connection, keys } = this.host;
     let reply: string[];
     this.fetching = true;
     try {
-      reply = await client.taskqFetch(
-        this.queueKey,
-        this.messagesKey,
-        this.acksKey,
-        keys.registry,
-        this.queueName,
-        Math.min(max, MAX_BATCH),
-        ...ids,
+      reply = await connection.run(
+        this.doingFetch,
+        (client) =>
+          client.taskqFetch(
+            this.queueKey,
+            this.messagesKey,
+            this.acksKey,
+            keys.registry,
+            this.queueName,
+            Math.min(max, MAX_BATCH),
+            ...ids,
+          ),
+        { signal },
       );
     } catch (err) {
       this.putBack(ids, done);
+      // Stopping while waiting for the connection is not a failure.
+      if (signal?.aborted) return [];
       throw err;
     } finally {
       this.fetching = false;
@@ -193,9 +203,11 @@ export class RedisConsumer implements Consumer {
     this.flushTimer = undefined;
     const [ids, done] = this.takePending();
     if (ids.length === 0) return;
-    const { client } = this.host;
     try {
-      await client.taskqAck(this.acksKey, this.messagesKey, ...ids);
+      await this.host.connection.run(
+        `ack ${ids.length} message(s) on ${this.queueName}`,
+        (client) => client.taskqAck(this.acksKey, this.messagesKey, ...ids),
+      );
       this.ackFailures = 0;
       for (const d of done) d.resolve();
     } catch (err) {
@@ -217,14 +229,19 @@ export class RedisConsumer implements Consumer {
   }
 
   private async deadLetter(ids: string[]): Promise<void> {
-    const { client, keys } = this.host;
-    await client.taskqNack(
-      this.acksKey,
-      this.messagesKey,
-      keys.dead(this.queueName),
-      keys.deadMessages(this.queueName),
-      Date.now(),
-      ...ids,
+    const { connection, keys } = this.host;
+    const now = Date.now();
+    await connection.run(
+      `move ${ids.length} message(s) of ${this.queueName} to the dead letters`,
+      (client) =>
+        client.taskqNack(
+          this.acksKey,
+          this.messagesKey,
+          keys.dead(this.queueName),
+          keys.deadMessages(this.queueName),
+          now,
+          ...ids,
+        ),
     );
   }
 
@@ -237,8 +254,11 @@ export class RedisConsumer implements Consumer {
   /** Back to the front of the queue, if this broker still holds them. */
   private async giveBack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const { client } = this.host;
-    await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+    await this.host.connection.run(
+      `give back ${ids.length} message(s) of ${this.queueName}`,
+      (client) =>
+        client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids),
+    );
   }
 
   /** A due delayed message was moved to its queue by the broker. */
@@ -252,8 +272,12 @@ export class RedisConsumer implements Consumer {
    */
   private async reconcile(): Promise<void> {
     this.reconcileNeeded = false;
-    const { client, log } = this.host;
-    const held = await client.smembers(this.acksKey);
+    const { connection, log } = this.host;
+    const held = await connection.run(
+      `read the messages held on ${this.queueName}`,
+      (client) => client.smembers(this.acksKey),
+      { idempotent: true },
+    );
     const lost = held.filter((id) => !this.holds(id) && !this.host.heldByOther(this, id));
     if (lost.length === 0) return;
     log.warn(

@@ -1,6 +1,5 @@
 import type { Logger } from "@taskq/core";
-import type { Redis } from "ioredis";
-import { watchConnection } from "./connection.js";
+import { RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
 /**
@@ -9,14 +8,14 @@ import type { Keys } from "./keys.js";
  * queue's channel when the queue goes from empty to not empty (see enqueue.lua).
  */
 export class WakeUps {
-  private readonly source: Redis;
+  private readonly source: RedisConnection;
   private readonly keys: Keys;
   private readonly log: Logger;
-  private subscriber: Redis | undefined;
+  private subscriber: RedisConnection | undefined;
   private readonly subscribed = new Map<string, Promise<unknown>>();
   private readonly wakers = new Map<string, Set<Waker>>();
 
-  constructor(source: Redis, keys: Keys, log: Logger) {
+  constructor(source: RedisConnection, keys: Keys, log: Logger) {
     this.source = source;
     this.keys = keys;
     this.log = log;
@@ -44,28 +43,38 @@ export class WakeUps {
     const known = this.subscribed.get(channel);
     if (known !== undefined) return known;
     if (this.subscriber === undefined) {
-      const sub = this.source.duplicate();
-      this.subscriber = sub;
-      watchConnection(sub, this.log, "wake-up", () => {});
+      // ioredis subscribes again by itself after a reconnect.
+      this.subscriber = new RedisConnection({
+        client: this.source.client.duplicate(),
+        owned: true,
+        connectionTimeout: this.source.connectionTimeout,
+        what: "wake-up",
+        log: this.log,
+        parent: this.source,
+      });
       const prefix = this.keys.wake("").length;
-      sub.on("message", (ch: string) => {
+      this.subscriber.client.on("message", (ch: string) => {
         const set = this.wakers.get(ch.slice(prefix));
         if (set !== undefined) for (const w of set) w.wake();
       });
     }
-    const done = this.subscriber.subscribe(channel).catch((err: unknown) => {
-      this.subscribed.delete(channel);
-      this.log.warn(
-        { err },
-        `Could not subscribe to the wake-ups of ${queueName}; idle consumers fall back to polling.`,
-      );
-    });
+    const done = this.subscriber
+      .run(`subscribe to the wake-ups of ${queueName}`, (client) => client.subscribe(channel), {
+        idempotent: true,
+      })
+      .catch((err: unknown) => {
+        this.subscribed.delete(channel);
+        this.log.warn(
+          { err },
+          `Could not subscribe to the wake-ups of ${queueName}; idle consumers fall back to polling.`,
+        );
+      });
     this.subscribed.set(channel, done);
     return done;
   }
 
   close(): void {
-    this.subscriber?.disconnect();
+    this.subscriber?.close();
     this.subscriber = undefined;
     this.subscribed.clear();
     this.wakers.clear();

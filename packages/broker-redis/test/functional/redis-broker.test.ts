@@ -275,7 +275,7 @@ describe("RedisBroker", () => {
   test("options are checked", () => {
     expect(
       () => new RedisBroker({ url: inject("redisUrl"), heartbeatTimeout: -1, lazyConnect: true }),
-    ).toThrow(/heartbeatTimeout must be a positive number/);
+    ).toThrow(/heartbeatTimeout must be a finite number > 0, got -1/);
     expect(
       () => new RedisBroker({ url: inject("redisUrl"), maintenanceChance: 2e6, lazyConnect: true }),
     ).toThrow(/maintenanceChance/);
