@@ -40,6 +40,9 @@ export interface ResolvedOptions {
   connectionTimeout: number;
   /** The options that are not the broker's: ioredis's, for a client the broker creates. */
   connection: RedisOptions;
+  url: string | undefined;
+  client: Redis | undefined;
+  middleware: BrokerOptions["middleware"];
 }
 
 const CHECKS = {
@@ -54,8 +57,10 @@ const CHECKS = {
 const OWN = Object.keys(CHECKS);
 
 /** Check the options (an InvalidArgument names the first that does not fit) and apply the defaults. */
-export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
-  validateOptions("RedisBroker", options, CHECKS);
+export function resolveOptions(given: RedisBrokerOptions): ResolvedOptions {
+  validateOptions("RedisBroker", given, CHECKS);
+  // Own properties only, as validated: nothing is taken from a prototype.
+  const options: RedisBrokerOptions = { ...given };
   return {
     namespace: options.namespace ?? "taskq",
     heartbeatTimeout: options.heartbeatTimeout ?? 60_000,
@@ -63,5 +68,8 @@ export function resolveOptions(options: RedisBrokerOptions): ResolvedOptions {
     maintenanceChance: options.maintenanceChance ?? 1000,
     connectionTimeout: options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT,
     connection: ioredisOptions("RedisBroker", options, OWN),
+    url: options.url,
+    client: options.client,
+    middleware: options.middleware,
   };
 }

@@ -65,18 +65,19 @@ export class RedisBroker extends Broker {
 
   constructor(options: RedisBrokerOptions = {}) {
     const resolved = resolveOptions(options);
-    super(options.middleware ? { middleware: options.middleware } : {});
+    super(resolved.middleware ? { middleware: resolved.middleware } : {});
     this.namespace = resolved.namespace;
     this.heartbeatTimeout = resolved.heartbeatTimeout;
     this.deadMessageTtl = resolved.deadMessageTtl;
     this.maintenanceChance = resolved.maintenanceChance;
     this.connectionTimeout = resolved.connectionTimeout;
     this.keys = new Keys(this.namespace, this.brokerId);
-    const client = options.client ?? createClient("RedisBroker", options.url, resolved.connection);
+    const client =
+      resolved.client ?? createClient("RedisBroker", resolved.url, resolved.connection);
     this.client = withScripts(client);
     this.connection = new RedisConnection({
       client: this.client,
-      owned: options.client === undefined,
+      owned: resolved.client === undefined,
       connectionTimeout: this.connectionTimeout,
       what: "broker",
       log: this.log,

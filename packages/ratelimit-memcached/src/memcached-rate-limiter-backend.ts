@@ -47,8 +47,10 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
   private readonly owned: boolean;
   private readonly log = lazyLogger("taskq.MemcachedRateLimiterBackend");
 
-  constructor(options: MemcachedRateLimiterBackendOptions = {}) {
-    validateOptions("MemcachedRateLimiterBackend", options, memcachedOptionChecks);
+  constructor(given: MemcachedRateLimiterBackendOptions = {}) {
+    validateOptions("MemcachedRateLimiterBackend", given, memcachedOptionChecks);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: MemcachedRateLimiterBackendOptions = { ...given };
     super();
     this.namespace = options.namespace ?? "taskq-ratelimits";
     const { client, owned } = createClient("MemcachedRateLimiterBackend", options, this.log);

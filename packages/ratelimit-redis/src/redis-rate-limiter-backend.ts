@@ -53,8 +53,10 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
   private readonly connection: RedisConnection<Scripted>;
   private readonly blocking: BlockingClients;
 
-  constructor(options: RedisRateLimiterBackendOptions = {}) {
-    validateOptions("RedisRateLimiterBackend", options, connectionOptionChecks);
+  constructor(given: RedisRateLimiterBackendOptions = {}) {
+    validateOptions("RedisRateLimiterBackend", given, connectionOptionChecks);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisRateLimiterBackendOptions = { ...given };
     const connection = ioredisOptions("RedisRateLimiterBackend", options, OWN);
     super();
     this.namespace = options.namespace ?? "taskq-ratelimits";

@@ -30,8 +30,10 @@ export class MemcachedResultBackend extends ResultBackend {
   readonly client: memjs.Client;
   private readonly owned: boolean;
 
-  constructor(options: MemcachedResultBackendOptions = {}) {
-    validateOptions("MemcachedResultBackend", options, CHECKS);
+  constructor(given: MemcachedResultBackendOptions = {}) {
+    validateOptions("MemcachedResultBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: MemcachedResultBackendOptions = { ...given };
     super({ namespace: options.namespace, encoder: options.encoder });
     const { client, owned } = createClient(
       "MemcachedResultBackend",

@@ -44,8 +44,10 @@ export class RedisResultBackend extends ResultBackend {
   private readonly connection: RedisConnection;
   private readonly blocking: BlockingClients;
 
-  constructor(options: RedisResultBackendOptions = {}) {
-    validateOptions("RedisResultBackend", options, CHECKS);
+  constructor(given: RedisResultBackendOptions = {}) {
+    validateOptions("RedisResultBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisResultBackendOptions = { ...given };
     const connection = ioredisOptions("RedisResultBackend", options, OWN);
     super({ namespace: options.namespace, encoder: options.encoder });
     this.connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
