@@ -1,5 +1,5 @@
 import type { Consumer, FetchOptions, Logger } from "@taskq/core";
-import { Message, MessageProxy } from "@taskq/core";
+import { Message, MessageProxy, renderBounded } from "@taskq/core";
 import type { RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 import type { ScriptClient } from "./scripts.js";
@@ -42,6 +42,8 @@ function deferred(): Deferred {
 }
 
 const ACK_RETRY_MAX = 5000;
+/** Characters of an undecodable message's data shown in its log line. */
+const UNDECODABLE_SHOWN = 200;
 /** Most ids in one Lua call: Lua's unpack has a stack limit of about 8000. */
 const MAX_BATCH = 1000;
 
@@ -139,7 +141,7 @@ export class RedisConsumer implements Consumer {
       } catch (err) {
         this.host.log.error(
           { err },
-          `Undecodable message ${id} on queue ${this.queueName}; moving it to the dead letters.`,
+          `Undecodable message ${id} on queue ${this.queueName} (${renderBounded(data, UNDECODABLE_SHOWN)}); moving it to the dead letters.`,
         );
         undecodable ??= [];
         undecodable.push(id);
