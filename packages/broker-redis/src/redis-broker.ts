@@ -129,7 +129,10 @@ export class RedisBroker extends Broker {
     const k = this.keys;
     await this.connection.run(
       () => `enqueue message ${message.messageId} on ${q}`,
-      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), id, data),
+      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", id, data),
+      {
+        retry: (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", id, data),
+      },
     );
     return copy;
   }
@@ -149,7 +152,11 @@ export class RedisBroker extends Broker {
       sent.push(
         this.connection.run(
           () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), ...pairs),
+          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", ...pairs),
+          {
+            retry: (client) =>
+              client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", ...pairs),
+          },
         ),
       );
     };
@@ -185,17 +192,21 @@ export class RedisBroker extends Broker {
     const fromId = (delayed as RedisMessageProxy).redisId;
     const q = target.queueName;
     const k = this.keys;
-    await this.connection.run(`move delayed message ${target.messageId} to ${q}`, (client) =>
-      client.taskqPromote(
-        k.acks(from),
-        k.messages(from),
-        k.queue(q),
-        k.messages(q),
-        fromId,
-        id,
-        data,
-        k.wake(q),
-      ),
+    await this.connection.run(
+      `move delayed message ${target.messageId} to ${q}`,
+      (client) =>
+        client.taskqPromote(
+          k.acks(from),
+          k.messages(from),
+          k.queue(q),
+          k.messages(q),
+          fromId,
+          id,
+          data,
+          k.wake(q),
+        ),
+      // It moves the message only while this worker holds it: a second run does nothing.
+      { idempotent: true },
     );
     (consumer as RedisConsumer).forget(fromId);
   }

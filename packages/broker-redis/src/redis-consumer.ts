@@ -244,6 +244,8 @@ export class RedisConsumer implements Consumer {
           now,
           ...ids,
         ),
+      // Moves only what this worker still holds: a second run does nothing.
+      { idempotent: true },
     );
   }
 
@@ -260,6 +262,8 @@ export class RedisConsumer implements Consumer {
       `give back ${ids.length} message(s) of ${this.queueName}`,
       (client) =>
         client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids),
+      // Gives back only what this worker still holds: a second run does nothing.
+      { idempotent: true },
     );
   }
 

@@ -5,8 +5,14 @@ type Arg = string | number | Uint8Array;
 
 /** The broker's Lua scripts, as commands on a client: EVALSHA, loaded once (ioredis handles NOSCRIPT). */
 export interface ScriptCommands {
-  /** One message or a batch: id1, data1, id2, data2, ... */
-  taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): Promise<number>;
+  /** One message or a batch: id1, data1, id2, data2, ...; `resend` "1" skips ids already stored. */
+  taskqEnqueue(
+    queue: string,
+    messages: string,
+    channel: string,
+    resend: "0" | "1",
+    ...pairs: Arg[]
+  ): Promise<number>;
   taskqFetch(
     queue: string,
     messages: string,

@@ -23,12 +23,19 @@ export interface RedisConnectionSettings<C extends Redis = Redis> {
 /** What an operation does, for its error message ("enqueue message 1 on default"); a function when costly to build. */
 export type Doing = string | (() => string);
 
-export interface RunOptions {
+export interface RunOptions<C extends Redis = Redis, T = unknown> {
   /**
-   * The command may safely run twice (a read, a blocking wait on a list): when the
-   * connection drops under it, it runs again once the connection is back.
+   * The command may safely run twice (a read, a blocking wait on a list, a settle that
+   * checks what it still holds): when the connection drops under it, it runs again once the
+   * connection is back.
    */
   idempotent?: boolean;
+  /**
+   * What to run instead when the connection dropped under the command (which may have run):
+   * a variant that does nothing the first run already did, e.g. an enqueue that skips ids
+   * already stored.
+   */
+  retry?: (client: C) => Promise<T>;
   /** Stop waiting for the connection: the call rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Wait for the connection up to this many ms instead of `connectionTimeout`. */
@@ -37,7 +44,8 @@ export interface RunOptions {
 
 interface Waiter {
   resolve: () => void;
-  reject: (err: Error) => void;
+  /** Reject with a ConnectionError saying what went wrong (naming the waiter's operation). */
+  fail: (what: string) => void;
 }
 
 /** ioredis's words for a command refused before it was written (a client with its offline queue off). */
@@ -118,7 +126,9 @@ export class RedisConnection<C extends Redis = Redis> {
     this.down = true;
     this.log.error(
       { err },
-      `Lost the ${this.what} connection to Redis at ${this.where}; retrying with backoff.`,
+      this.everReady
+        ? `Lost the ${this.what} connection to Redis at ${this.where}; retrying with backoff.`
+        : `Could not open the ${this.what} connection to Redis at ${this.where}; retrying with backoff.`,
     );
   }
 
@@ -129,8 +139,7 @@ export class RedisConnection<C extends Redis = Redis> {
 
   /** The client gave up (its retryStrategy said so, or it was disconnected): no wait can end well. */
   private onEnd(): void {
-    const err = this.failure("connect", "the client gave up reconnecting");
-    for (const w of [...this.waiters]) w.reject(err);
+    for (const w of [...this.waiters]) w.fail("the client gave up reconnecting");
   }
 
   /** Wrap an error from a command: ConnectionFailed/Closed for connection trouble, else BrokerError. */
@@ -151,6 +160,9 @@ export class RedisConnection<C extends Redis = Redis> {
 
   private failure(doing: Doing, what: string): Error {
     if (typeof doing === "function") doing = doing();
+    if (this.closed) {
+      return new ConnectionClosed(`Could not ${doing} on Redis at ${this.where}: ${what}`);
+    }
     const last = this.lastError instanceof Error ? ` (last error: ${this.lastError.message})` : "";
     return connectionError("Redis", this.where, doing, new Error(`${what}${last}`), this.everReady);
   }
@@ -160,13 +172,7 @@ export class RedisConnection<C extends Redis = Redis> {
    * once if the client has ended, or with the signal's reason on abort.
    */
   waitReady(doing: Doing, timeout = this.connectionTimeout, signal?: AbortSignal): Promise<void> {
-    if (this.closed) {
-      return Promise.reject(
-        new ConnectionClosed(
-          `Could not ${typeof doing === "function" ? doing() : doing} on Redis at ${this.where}: the connection is closed`,
-        ),
-      );
-    }
+    if (this.closed) return Promise.reject(this.failure(doing, "the connection is closed"));
     const { status } = this.client;
     if (status === "ready") return Promise.resolve();
     if (status === "end")
@@ -174,21 +180,26 @@ export class RedisConnection<C extends Redis = Redis> {
     if (status === "wait") this.client.connect().catch(() => {});
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const settle = (then: () => void) => {
+      const settle = () => {
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         this.waiters.delete(waiter);
-        then();
       };
       const waiter: Waiter = {
-        resolve: () => settle(resolve),
-        reject: (err) => settle(() => reject(err)),
+        resolve: () => {
+          settle();
+          resolve();
+        },
+        fail: (what) => {
+          settle();
+          reject(this.failure(doing, what));
+        },
       };
-      const onAbort = () => waiter.reject(signal!.reason as Error);
-      const timer = setTimeout(
-        () => waiter.reject(this.failure(doing, `no connection within ${timeout} ms`)),
-        timeout,
-      );
+      const onAbort = () => {
+        settle();
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => waiter.fail(`no connection within ${timeout} ms`), timeout);
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiters.add(waiter);
     });
@@ -201,7 +212,7 @@ export class RedisConnection<C extends Redis = Redis> {
   async run<T>(
     doing: Doing,
     command: (client: C) => Promise<T>,
-    options: RunOptions = {},
+    options: RunOptions<C, T> = {},
   ): Promise<T> {
     let deadline = Date.now() + (options.timeout ?? this.connectionTimeout);
     for (;;) {
@@ -213,8 +224,10 @@ export class RedisConnection<C extends Redis = Redis> {
       } catch (err) {
         if (this.closed || isReplyError(err)) throw this.error(err, doing);
         if (isNotSent(err) && Date.now() < deadline) continue;
-        if (options.idempotent && isConnectionLoss(err) && this.client.status !== "end") {
-          // It may have run, and running it again changes nothing: wait for the connection anew.
+        const again = options.retry ?? (options.idempotent ? command : undefined);
+        if (again !== undefined && isConnectionLoss(err) && this.client.status !== "end") {
+          // It may have run; what runs now is safe either way. A new outage: a new wait.
+          command = again;
           deadline = Date.now() + (options.timeout ?? this.connectionTimeout);
           continue;
         }
@@ -247,10 +260,7 @@ export class RedisConnection<C extends Redis = Redis> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const err = new ConnectionClosed(
-      `The ${this.what} connection to Redis at ${this.where} is closed`,
-    );
-    for (const w of [...this.waiters]) w.reject(err);
+    for (const w of [...this.waiters]) w.fail("the connection is closed");
     if (this.owned) this.client.disconnect();
     for (const [event, listener] of this.listeners) this.client.off(event, listener);
     // An owned client may still report its last socket errors: keep them from going unhandled.
@@ -266,9 +276,16 @@ function isNotSent(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith(NOT_SENT);
 }
 
-/** The command was written and the connection dropped before the reply. */
+/**
+ * The command was written and the connection dropped before the reply: ioredis flushes it
+ * (maxRetriesPerRequest 0), or aborts it as part of a pipeline whose first replies came.
+ */
 function isInFlightLoss(err: unknown): boolean {
-  return err instanceof Error && err.name === "MaxRetriesPerRequestError";
+  return (
+    err instanceof Error &&
+    (err.name === "MaxRetriesPerRequestError" ||
+      err.message === "Command aborted due to connection close")
+  );
 }
 
 function isConnectionLoss(err: unknown): boolean {

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { actor, ConnectionClosed, ConnectionFailed } from "@taskq/core";
 import type { RedisServer } from "@taskq/test-servers";
 import { freePort, startRedis } from "@taskq/test-servers";
+import { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import type { RedisBrokerOptions } from "../../src/index.js";
 import { RedisBroker } from "../../src/index.js";
@@ -168,5 +169,34 @@ describe("RedisBroker connectionTimeout", () => {
     const stored = await b.client.hvals(b.keys.messages("default"));
     const numbers = stored.map((data) => JSON.parse(data).args[0] as number).sort((x, y) => x - y);
     expect(numbers).toEqual(Array.from({ length: 51 }, (_, i) => i));
+  });
+
+  test("connections dropped under many concurrent sends: every send resolves, and each message is stored once", async () => {
+    const b = broker({ url: server.url });
+    const job = actor((_n: number) => undefined, { broker: b, actorName: "job" });
+    const admin = new Redis(server.url);
+    cleanups.push(async () => admin.disconnect());
+    let next = 0;
+    let running = true;
+    const failures: unknown[] = [];
+    const producers = Array.from({ length: 50 }, async () => {
+      while (running) {
+        await job.send(next++).catch((err: unknown) => failures.push(err));
+      }
+    });
+    let dropped = 0;
+    for (let round = 0; round < 5; round++) {
+      await sleep(400);
+      dropped += Number(await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes"));
+    }
+    running = false;
+    await Promise.all(producers);
+    expect(dropped).toBeGreaterThanOrEqual(5);
+    expect(failures).toEqual([]);
+    const ids = await admin.lrange(b.keys.queue("default"), 0, -1);
+    expect(new Set(ids).size).toBe(ids.length);
+    const stored = await admin.hvals(b.keys.messages("default"));
+    const numbers = stored.map((data) => JSON.parse(data).args[0] as number).sort((x, y) => x - y);
+    expect(numbers).toEqual(Array.from({ length: next }, (_, i) => i));
   });
 });

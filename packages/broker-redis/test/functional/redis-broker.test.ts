@@ -271,7 +271,7 @@ describe("RedisBroker", () => {
     }
     await batch.exec();
     await b.maintain();
-    expect(await b.client.zrange(b.keys.dead("default"), 0, -1)).toEqual([
+    expect(await b.client.zrange(b.keys.dead("default"), "0", "-1")).toEqual([
       "fresh-0",
       "fresh-1",
       "fresh-2",

@@ -5,12 +5,17 @@
 //
 // Scenarios: unreachable (send/ping against a port nothing listens on), killed (send/ping
 // after the server was killed), restart (producers keep sending while Redis is killed and
-// restarted ~3 s later: sends failed, confirmed messages lost, messages stored twice).
-// MEASURE_CAP_MS (default 150000) caps how long one failing call is waited for.
+// restarted ~3 s later: sends failed, confirmed messages lost, messages stored twice),
+// drops (producers keep sending while the server drops every client connection once a
+// second, CLIENT KILL: replies to commands Redis ran are lost with the connection).
+// MEASURE_CAP_MS (default 150000) caps how long one failing call is waited for;
+// MEASURE_PRODUCERS (default 4) sets how many producers send concurrently in `restart`;
+// MEASURE_DIST (default ../../dist/index.js) picks the build to measure.
 import { randomUUID } from "node:crypto";
 import { actor, setLogger } from "@taskq/core";
 import { freePort, startRedis } from "@taskq/test-servers";
-import { RedisBroker } from "../../dist/index.js";
+
+const { RedisBroker } = await import(process.env.MEASURE_DIST ?? "../../dist/index.js");
 
 const CAP = Number(process.env.MEASURE_CAP_MS ?? 150_000);
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -61,12 +66,13 @@ async function killed() {
   await server.stop();
 }
 
-async function restart() {
+/** Producers send for RUN_MS while `disturb(server)` runs; then count what Redis holds. */
+async function produceThrough(what, disturb) {
   const server = await startRedis({ durable: true });
   const namespace = randomUUID();
   const b = new RedisBroker({ url: server.url, namespace });
   const job = actor((_n) => {}, { broker: b, actorName: "job" });
-  const PRODUCERS = 4;
+  const PRODUCERS = Number(process.env.MEASURE_PRODUCERS ?? 4);
   const RUN_MS = 12_000;
   const confirmed = new Set();
   let attempted = 0;
@@ -85,19 +91,16 @@ async function restart() {
         confirmed.add(n);
       } catch (err) {
         failed++;
-        const key = `${err?.name}: ${String(err?.message).slice(0, 100)}`;
+        const key = `${err?.name}: ${String(err?.message)
+          .replace(/message [0-9a-f-]+/, "message …")
+          .slice(0, 160)}`;
         errors.set(key, (errors.get(key) ?? 0) + 1);
       }
       longest = Math.max(longest, Date.now() - t0);
       await new Promise((r) => setTimeout(r, 2));
     }
   });
-  await new Promise((r) => setTimeout(r, 3000));
-  await server.crash();
-  const killedAt = Date.now();
-  await new Promise((r) => setTimeout(r, 3000));
-  await server.restart();
-  console.log(`restart: Redis down for ${Date.now() - killedAt} ms`);
+  await disturb(server);
   await Promise.all(producers);
 
   const check = new RedisBroker({ url: server.url, namespace });
@@ -114,7 +117,7 @@ async function restart() {
   const twice = [...seen.values()].filter((c) => c > 1).length;
   const unconfirmedStored = [...seen.keys()].filter((n) => !confirmed.has(n)).length;
   console.log(
-    `restart: ${attempted} sends, ${failed} failed, ${confirmed.size} confirmed; ` +
+    `${what} (${PRODUCERS} producers): ${attempted} sends, ${failed} failed, ${confirmed.size} confirmed; ` +
       `lost ${lost}, queued twice ${twice}, stored though failed ${unconfirmedStored}; ` +
       `longest send ${longest} ms`,
   );
@@ -124,7 +127,32 @@ async function restart() {
   await server.stop();
 }
 
-const all = { unreachable, killed, restart };
+function restart() {
+  return produceThrough("restart", async (server) => {
+    await new Promise((r) => setTimeout(r, 3000));
+    await server.crash();
+    const killedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    await server.restart();
+    console.log(`restart: Redis down for ${Date.now() - killedAt} ms`);
+  });
+}
+
+function drops() {
+  return produceThrough("drops", async (server) => {
+    const { Redis } = await import("ioredis");
+    const admin = new Redis(server.url);
+    let killed = 0;
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      killed += await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes");
+    }
+    console.log(`drops: ${killed} connections dropped in 10 rounds`);
+    admin.disconnect();
+  });
+}
+
+const all = { unreachable, killed, restart, drops };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(all)) await all[name]();
 process.exit(0);
