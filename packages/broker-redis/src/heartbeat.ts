@@ -33,8 +33,11 @@ export class Heartbeat {
   /** Tell other workers this one is alive. */
   async beat(): Promise<void> {
     try {
-      await this.connection.run("record a heartbeat", (client) =>
-        client.zadd(this.keys.heartbeats, Date.now(), this.keys.brokerId),
+      // Waits for the connection no longer than until the next beat: beats never pile up.
+      await this.connection.run(
+        "record a heartbeat",
+        (client) => client.zadd(this.keys.heartbeats, Date.now(), this.keys.brokerId),
+        { timeout: this.interval },
       );
     } catch {
       // The connection reports outages; the next tick (or the reconnect) beats again.

@@ -169,9 +169,15 @@ export class RedisConnection<C extends Redis = Redis> {
 
   /**
    * Resolve once the client is ready; reject with a ConnectionError after `timeout` ms, at
-   * once if the client has ended, or with the signal's reason on abort.
+   * once if the client has ended, or with the signal's reason on abort. `waited` is the
+   * whole wait the error names, when part of it is already over.
    */
-  waitReady(doing: Doing, timeout = this.connectionTimeout, signal?: AbortSignal): Promise<void> {
+  waitReady(
+    doing: Doing,
+    timeout = this.connectionTimeout,
+    signal?: AbortSignal,
+    waited = timeout,
+  ): Promise<void> {
     if (this.closed) return Promise.reject(this.failure(doing, "the connection is closed"));
     const { status } = this.client;
     if (status === "ready") return Promise.resolve();
@@ -199,7 +205,7 @@ export class RedisConnection<C extends Redis = Redis> {
         settle();
         reject(signal!.reason);
       };
-      const timer = setTimeout(() => waiter.fail(`no connection within ${timeout} ms`), timeout);
+      const timer = setTimeout(() => waiter.fail(`no connection within ${waited} ms`), timeout);
       signal?.addEventListener("abort", onAbort, { once: true });
       this.waiters.add(waiter);
     });
@@ -214,10 +220,11 @@ export class RedisConnection<C extends Redis = Redis> {
     command: (client: C) => Promise<T>,
     options: RunOptions<C, T> = {},
   ): Promise<T> {
-    let deadline = Date.now() + (options.timeout ?? this.connectionTimeout);
+    const wait = options.timeout ?? this.connectionTimeout;
+    let deadline = Date.now() + wait;
     for (;;) {
       if (this.client.status !== "ready") {
-        await this.waitReady(doing, Math.max(0, deadline - Date.now()), options.signal);
+        await this.waitReady(doing, Math.max(0, deadline - Date.now()), options.signal, wait);
       }
       try {
         return await command(this.client);
@@ -228,7 +235,7 @@ export class RedisConnection<C extends Redis = Redis> {
         if (again !== undefined && isConnectionLoss(err) && this.client.status !== "end") {
           // It may have run; what runs now is safe either way. A new outage: a new wait.
           command = again;
-          deadline = Date.now() + (options.timeout ?? this.connectionTimeout);
+          deadline = Date.now() + wait;
           continue;
         }
         throw this.error(err, doing);
