@@ -187,7 +187,7 @@ describe("RedisBroker connectionTimeout", () => {
     let dropped = 0;
     for (let round = 0; round < 5; round++) {
       await sleep(400);
-      dropped += Number(await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes"));
+      dropped += Number(await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"));
     }
     running = false;
     await Promise.all(producers);
