@@ -25,3 +25,12 @@ export const withLua = {
     cpSync("src/lua", "dist/lua", { recursive: true });
   },
 } satisfies Options;
+
+/**
+ * For packages that use a private workspace package (`@taskq/redis-common`...): its code is
+ * bundled in, so the published package does not depend on an unpublished one. Its types must
+ * stay out of the public API (the .d.ts would import it).
+ */
+export function bundling(...packages: string[]) {
+  return { noExternal: packages } satisfies Options;
+}

@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
-import { library } from "../../tsup.base.js";
+import { bundling, library } from "../../tsup.base.js";
 
-export default defineConfig(library);
+export default defineConfig({ ...library, ...bundling("@taskq/memcached-common") });

@@ -1,3 +1,3 @@
-export type { RedisBrokerOptions, RedisBrokerOwnOptions } from "./redis-broker.js";
+export type { RedisBrokerOptions, RedisBrokerOwnOptions } from "./options.js";
 export { RedisBroker } from "./redis-broker.js";
 export { RedisMessageProxy } from "./redis-consumer.js";

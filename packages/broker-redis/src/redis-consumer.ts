@@ -1,7 +1,9 @@
 import type { Consumer, FetchOptions, Logger } from "@taskq/core";
-import { Message, MessageProxy } from "@taskq/core";
+import { Message, MessageProxy, renderBounded } from "@taskq/core";
+import type { RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 import type { ScriptClient } from "./scripts.js";
+import type { Waker } from "./wake-ups.js";
 
 /** A message fetched from Redis, with the id it has in the queue's list. */
 export class RedisMessageProxy extends MessageProxy {
@@ -14,15 +16,11 @@ export class RedisMessageProxy extends MessageProxy {
 
 /** What a consumer needs from its broker. */
 export interface ConsumerHost {
-  readonly client: ScriptClient;
+  readonly connection: RedisConnection<ScriptClient>;
   readonly keys: Keys;
   readonly log: Logger;
-  /** Resolve on a wake-up for the queue, after `timeout` ms, or on abort. */
-  waitForWork(
-    consumer: RedisConsumer,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void>;
+  /** A waker for the consumer, woken when work arrives on its queue. */
+  watch(queueName: string): Waker;
   /** Chance-based maintenance, on the fetch path as Dramatiq does. */
   maybeMaintain(): void;
   released(consumer: RedisConsumer): void;
@@ -44,6 +42,8 @@ function deferred(): Deferred {
 }
 
 const ACK_RETRY_MAX = 5000;
+/** Characters of an undecodable message's data shown in its log line. */
+const UNDECODABLE_SHOWN = 200;
 /** Most ids in one Lua call: Lua's unpack has a stack limit of about 8000. */
 const MAX_BATCH = 1000;
 
@@ -58,7 +58,9 @@ export class RedisConsumer implements Consumer {
   private readonly queueKey: string;
   private readonly messagesKey: string;
   private readonly acksKey: string;
-  readonly channel: string;
+  private readonly channel: string;
+  private readonly waker: Waker;
+  private readonly doingFetch: string;
   /** Ids fetched and not yet settled. */
   readonly inflight = new Set<string>();
   private pendingIds: string[] = [];
@@ -66,8 +68,6 @@ export class RedisConsumer implements Consumer {
   private current: Deferred | undefined;
   private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined;
   private ackFailures = 0;
-  private wakePending = false;
-  private wakeWaiter: (() => void) | undefined;
   private reconcileNeeded = false;
   private fetching = false;
   private closed = false;
@@ -80,17 +80,8 @@ export class RedisConsumer implements Consumer {
     this.messagesKey = keys.messages(queueName);
     this.acksKey = keys.acks(queueName);
     this.channel = keys.wake(queueName);
-  }
-
-  /** Broker: something was enqueued on this queue. */
-  wake(): void {
-    const waiter = this.wakeWaiter;
-    if (waiter !== undefined) {
-      this.wakeWaiter = undefined;
-      waiter();
-    } else {
-      this.wakePending = true;
-    }
+    this.waker = host.watch(queueName);
+    this.doingFetch = `fetch messages from ${queueName}`;
   }
 
   /** Broker: the connection came back; replies may have been lost with it. */
@@ -98,52 +89,42 @@ export class RedisConsumer implements Consumer {
     this.reconcileNeeded = true;
   }
 
-  /** Broker: park until woken; resolved at once if a wake-up came since the last fetch. */
-  parkUntilWoken(): Promise<void> | undefined {
-    if (this.wakePending) {
-      this.wakePending = false;
-      return undefined;
-    }
-    return new Promise((resolve) => {
-      this.wakeWaiter = resolve;
-    });
-  }
-
-  unpark(): void {
-    const waiter = this.wakeWaiter;
-    this.wakeWaiter = undefined;
-    waiter?.();
-  }
-
   async fetch(max: number, options: FetchOptions): Promise<MessageProxy[]> {
     if (this.closed) return [];
-    const batch = await this.fetchOnce(max);
+    const batch = await this.fetchOnce(max, options.signal);
     if (batch.length > 0 || options.signal?.aborted) return batch;
-    await this.host.waitForWork(this, options.timeout, options.signal);
+    await this.waker.wait(options.timeout, options.signal);
     if (options.signal?.aborted || this.closed) return [];
-    return this.fetchOnce(max);
+    return this.fetchOnce(max, options.signal);
   }
 
-  private async fetchOnce(max: number): Promise<MessageProxy[]> {
+  private async fetchOnce(max: number, signal: AbortSignal | undefined): Promise<MessageProxy[]> {
     if (this.reconcileNeeded) await this.reconcile();
-    this.wakePending = false;
+    this.waker.clear();
     this.host.maybeMaintain();
     const [ids, done] = this.takePending();
-    const { client, keys } = this.host;
+    const { connection, keys } = this.host;
     let reply: string[];
     this.fetching = true;
     try {
-      reply = await client.taskqFetch(
-        this.queueKey,
-        this.messagesKey,
-        this.acksKey,
-        keys.registry,
-        this.queueName,
-        Math.min(max, MAX_BATCH),
-        ...ids,
+      reply = await connection.run(
+        this.doingFetch,
+        (client) =>
+          client.taskqFetch(
+            this.queueKey,
+            this.messagesKey,
+            this.acksKey,
+            keys.registry,
+            this.queueName,
+            Math.min(max, MAX_BATCH),
+            ...ids,
+          ),
+        { signal },
       );
     } catch (err) {
       this.putBack(ids, done);
+      // Stopping while waiting for the connection is not a failure.
+      if (signal?.aborted) return [];
       throw err;
     } finally {
       this.fetching = false;
@@ -160,7 +141,7 @@ export class RedisConsumer implements Consumer {
       } catch (err) {
         this.host.log.error(
           { err },
-          `Undecodable message ${id} on queue ${this.queueName}; moving it to the dead letters.`,
+          `Undecodable message ${id} on queue ${this.queueName} (${renderBounded(data, UNDECODABLE_SHOWN)}); moving it to the dead letters.`,
         );
         undecodable ??= [];
         undecodable.push(id);
@@ -224,9 +205,11 @@ export class RedisConsumer implements Consumer {
     this.flushTimer = undefined;
     const [ids, done] = this.takePending();
     if (ids.length === 0) return;
-    const { client } = this.host;
     try {
-      await client.taskqAck(this.acksKey, this.messagesKey, ...ids);
+      await this.host.connection.run(
+        `ack ${ids.length} message(s) on ${this.queueName}`,
+        (client) => client.taskqAck(this.acksKey, this.messagesKey, ...ids),
+      );
       this.ackFailures = 0;
       for (const d of done) d.resolve();
     } catch (err) {
@@ -248,14 +231,21 @@ export class RedisConsumer implements Consumer {
   }
 
   private async deadLetter(ids: string[]): Promise<void> {
-    const { client, keys } = this.host;
-    await client.taskqNack(
-      this.acksKey,
-      this.messagesKey,
-      keys.dead(this.queueName),
-      keys.deadMessages(this.queueName),
-      Date.now(),
-      ...ids,
+    const { connection, keys } = this.host;
+    const now = Date.now();
+    await connection.run(
+      `move ${ids.length} message(s) of ${this.queueName} to the dead letters`,
+      (client) =>
+        client.taskqNack(
+          this.acksKey,
+          this.messagesKey,
+          keys.dead(this.queueName),
+          keys.deadMessages(this.queueName),
+          now,
+          ...ids,
+        ),
+      // Moves only what this worker still holds: a second run does nothing.
+      { idempotent: true },
     );
   }
 
@@ -268,8 +258,13 @@ export class RedisConsumer implements Consumer {
   /** Back to the front of the queue, if this broker still holds them. */
   private async giveBack(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const { client } = this.host;
-    await client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids);
+    await this.host.connection.run(
+      `give back ${ids.length} message(s) of ${this.queueName}`,
+      (client) =>
+        client.taskqRequeue(this.acksKey, this.messagesKey, this.queueKey, this.channel, ...ids),
+      // Gives back only what this worker still holds: a second run does nothing.
+      { idempotent: true },
+    );
   }
 
   /** A due delayed message was moved to its queue by the broker. */
@@ -283,8 +278,12 @@ export class RedisConsumer implements Consumer {
    */
   private async reconcile(): Promise<void> {
     this.reconcileNeeded = false;
-    const { client, log } = this.host;
-    const held = await client.smembers(this.acksKey);
+    const { connection, log } = this.host;
+    const held = await connection.run(
+      `read the messages held on ${this.queueName}`,
+      (client) => client.smembers(this.acksKey),
+      { idempotent: true },
+    );
     const lost = held.filter((id) => !this.holds(id) && !this.host.heldByOther(this, id));
     if (lost.length === 0) return;
     log.warn(
@@ -306,7 +305,7 @@ export class RedisConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.unpark();
+    this.waker.close();
     if (this.flushTimer !== undefined) {
       clearTimeout(this.flushTimer as NodeJS.Timeout);
       clearImmediate(this.flushTimer as NodeJS.Immediate);

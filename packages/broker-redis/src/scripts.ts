@@ -5,11 +5,12 @@ type Arg = string | number | Uint8Array;
 
 /** The broker's Lua scripts, as commands on a client: EVALSHA, loaded once (ioredis handles NOSCRIPT). */
 export interface ScriptCommands {
-  taskqEnqueue(queue: string, messages: string, channel: string, ...pairs: Arg[]): Promise<number>;
-  taskqEnqueueBatch(
+  /** One message or a batch: id1, data1, id2, data2, ...; `resend` "1" skips ids already stored. */
+  taskqEnqueue(
     queue: string,
     messages: string,
     channel: string,
+    resend: "0" | "1",
     ...pairs: Arg[]
   ): Promise<number>;
   taskqFetch(
@@ -47,7 +48,8 @@ export interface ScriptCommands {
     data: string | Uint8Array,
     channel: string,
   ): Promise<number>;
-  taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<[number, number]>;
+  taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<number>;
+  taskqExpireDead(dead: string, deadMessages: string, cutoff: number, max: number): Promise<number>;
   taskqRequeueDead(
     dead: string,
     deadMessages: string,
@@ -60,7 +62,6 @@ export interface ScriptCommands {
 export type ScriptClient = Redis & ScriptCommands;
 const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqEnqueue", "enqueue", 2],
-  ["taskqEnqueueBatch", "enqueue", 2],
   ["taskqFetch", "fetch", 4],
   ["taskqAck", "ack", 2],
   ["taskqNack", "nack", 4],
@@ -68,14 +69,24 @@ const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqPromote", "promote", 4],
   ["taskqMaintenance", "maintenance", 1],
   ["taskqRequeueDead", "requeue-dead", 4],
+  ["taskqExpireDead", "expire-dead", 2],
 ];
+
+const INCLUDE = /^--!include (\S+)$/gm;
+
+function read(file: string): string {
+  return readFileSync(new URL(`./lua/${file}`, import.meta.url), "utf8");
+}
+
+/** A script's text with its `--!include lib/x.lua` lines replaced by those files (one copy of shared Lua). */
+export function luaSource(file: string): string {
+  return read(`${file}.lua`).replace(INCLUDE, (_, included: string) => read(included).trimEnd());
+}
 
 let sources: Map<string, string> | undefined;
 
 function source(file: string): string {
-  sources ??= new Map(
-    SCRIPTS.map(([, f]) => [f, readFileSync(new URL(`./lua/${f}.lua`, import.meta.url), "utf8")]),
-  );
+  sources ??= new Map(SCRIPTS.map(([, f]) => [f, luaSource(f)]));
   return sources.get(file)!;
 }
 

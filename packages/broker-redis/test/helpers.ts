@@ -16,6 +16,29 @@ export function makeBroker(options: RedisBrokerOptions = {}): RedisBroker {
   });
 }
 
+/**
+ * Put raw bytes on a queue as a foreign producer would (a Dramatiq process, or anything
+ * else): HSET them in `ns:<q>.msgs` under a new id and RPUSH the id on `ns:<q>`, with no
+ * wake-up notice. Resolves to the id.
+ */
+export async function putRaw(
+  broker: RedisBroker,
+  queueName: string,
+  bytes: Uint8Array | string,
+): Promise<string> {
+  const id = `raw-${randomUUID()}`;
+  const data =
+    typeof bytes === "string"
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  await broker.client
+    .multi()
+    .hset(broker.keys.messages(queueName), id, data)
+    .rpush(broker.keys.queue(queueName), id)
+    .exec();
+  return id;
+}
+
 /** Poll until `check` holds; fail after `timeout` ms. */
 export function eventually(
   check: () => boolean | Promise<boolean>,

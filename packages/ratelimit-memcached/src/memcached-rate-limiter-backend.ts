@@ -1,9 +1,20 @@
 import { createHash } from "node:crypto";
-import { lazyLogger, RateLimiterBackend } from "@taskq/core";
+import { lazyLogger, RateLimiterBackend, validateOptions } from "@taskq/core";
+import {
+  connectionError,
+  createClient,
+  expiration,
+  memcachedOptionChecks,
+} from "@taskq/memcached-common";
 import type memjs from "memjs";
 import { casSet, gets } from "./cas.js";
-import type { MemcachedConnectionOptions } from "./client.js";
-import { connectionError, createClient, expiration } from "./client.js";
+
+export interface MemcachedConnectionOptions {
+  /** `host:port`, several comma-separated, or a list. Default `127.0.0.1:11211`. */
+  servers?: string | string[];
+  /** A memjs client to use (left open by `close()`). */
+  client?: memjs.Client;
+}
 
 export interface MemcachedRateLimiterBackendOptions extends MemcachedConnectionOptions {
   /** Prefix of every key. Default `taskq-ratelimits`. */
@@ -36,10 +47,13 @@ export class MemcachedRateLimiterBackend extends RateLimiterBackend {
   private readonly owned: boolean;
   private readonly log = lazyLogger("taskq.MemcachedRateLimiterBackend");
 
-  constructor(options: MemcachedRateLimiterBackendOptions = {}) {
+  constructor(given: MemcachedRateLimiterBackendOptions = {}) {
+    validateOptions("MemcachedRateLimiterBackend", given, memcachedOptionChecks);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: MemcachedRateLimiterBackendOptions = { ...given };
     super();
     this.namespace = options.namespace ?? "taskq-ratelimits";
-    const { client, owned } = createClient(options, this.log);
+    const { client, owned } = createClient("MemcachedRateLimiterBackend", options, this.log);
     this.client = client;
     this.owned = owned;
   }

@@ -1,8 +1,15 @@
 import { readFileSync } from "node:fs";
-import { connectionError, RateLimiterBackend } from "@taskq/core";
-import type { RedisOptions } from "ioredis";
-import { Redis } from "ioredis";
-import { BlockingClients } from "./blocking-clients.js";
+import { lazyLogger, RateLimiterBackend, validateOptions } from "@taskq/core";
+import {
+  BlockingClients,
+  connectionOptionChecks,
+  createClient,
+  DEFAULT_CONNECTION_TIMEOUT,
+  execAll,
+  ioredisOptions,
+  RedisConnection,
+} from "@taskq/redis-common";
+import type { Redis, RedisOptions } from "ioredis";
 
 export interface RedisRateLimiterBackendOwnOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
@@ -11,12 +18,17 @@ export interface RedisRateLimiterBackendOwnOptions {
   client?: Redis;
   /** Prefix of every key. Default `taskq-ratelimits`. */
   namespace?: string;
+  /**
+   * How long an operation waits for a (re)connection before it fails with a
+   * ConnectionError naming the address, ms. Default 10 000 (as the brokers').
+   */
+  connectionTimeout?: number;
 }
 
 export type RedisRateLimiterBackendOptions = RedisRateLimiterBackendOwnOptions &
   Omit<RedisOptions, keyof RedisRateLimiterBackendOwnOptions>;
 
-const OWN = new Set(["url", "client", "namespace"]);
+const OWN = Object.keys(connectionOptionChecks);
 
 type Scripted = Redis & {
   taskqRlIncr(key: string, amount: number, maximum: number, ttl: number): Promise<number>;
@@ -36,71 +48,60 @@ function lua(name: string): string {
 export class RedisRateLimiterBackend extends RateLimiterBackend {
   readonly client: Redis;
   readonly namespace: string;
-  private readonly scripted: Scripted;
-  private readonly ownsClient: boolean;
+  /** How long an operation waits for a (re)connection before it fails, ms. */
+  readonly connectionTimeout: number;
+  private readonly connection: RedisConnection<Scripted>;
   private readonly blocking: BlockingClients;
-  private everReady = false;
 
-  constructor(options: RedisRateLimiterBackendOptions = {}) {
+  constructor(given: RedisRateLimiterBackendOptions = {}) {
+    validateOptions("RedisRateLimiterBackend", given, connectionOptionChecks);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisRateLimiterBackendOptions = { ...given };
+    const connection = ioredisOptions("RedisRateLimiterBackend", options, OWN);
     super();
     this.namespace = options.namespace ?? "taskq-ratelimits";
-    const connection: Record<string, unknown> = {};
-    for (const key of Object.keys(options))
-      if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
-    this.ownsClient = options.client === undefined;
+    this.connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
     this.client =
-      options.client ??
-      (options.url === undefined
-        ? new Redis(connection as RedisOptions)
-        : new Redis(options.url, connection as RedisOptions));
-    if (this.client.status === "ready") this.everReady = true;
-    this.client.on("ready", () => {
-      this.everReady = true;
-    });
-    if (this.ownsClient) this.client.on("error", () => {});
+      options.client ?? createClient("RedisRateLimiterBackend", options.url, connection);
     const scripted = this.client as Scripted;
     if (typeof scripted.taskqRlIncr !== "function") {
       this.client.defineCommand("taskqRlIncr", { numberOfKeys: 1, lua: lua("incr") });
       this.client.defineCommand("taskqRlDecr", { numberOfKeys: 1, lua: lua("decr") });
       this.client.defineCommand("taskqRlIncrAndSum", { lua: lua("incr-and-sum") });
     }
-    this.scripted = scripted;
-    this.blocking = new BlockingClients(this.client);
+    this.connection = new RedisConnection({
+      client: scripted,
+      owned: options.client === undefined,
+      connectionTimeout: this.connectionTimeout,
+      what: "rate limiter",
+      log: lazyLogger("taskq.RedisRateLimiterBackend"),
+    });
+    this.blocking = new BlockingClients(this.connection);
   }
 
   private key(key: string): string {
     return `${this.namespace}:${key}`;
   }
 
-  private async call<T>(doing: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (err) {
-      const o = this.client.options;
-      const where = o.path ? `unix:${o.path}` : `${o.host}:${o.port}`;
-      throw connectionError("Redis", where, doing, err, this.everReady);
-    }
-  }
-
   async add(key: string, value: number, ttl: number): Promise<boolean> {
-    const reply = await this.call("add a rate limit key", () =>
-      this.client.set(this.key(key), value, "PX", ttl, "NX"),
+    const reply = await this.connection.run("add a rate limit key", (client) =>
+      client.set(this.key(key), value, "PX", ttl, "NX"),
     );
     return reply === "OK";
   }
 
   async incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean> {
     return (
-      (await this.call("increment a rate limit key", () =>
-        this.scripted.taskqRlIncr(this.key(key), amount, maximum, ttl),
+      (await this.connection.run("increment a rate limit key", (client) =>
+        client.taskqRlIncr(this.key(key), amount, maximum, ttl),
       )) === 1
     );
   }
 
   async decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean> {
     return (
-      (await this.call("decrement a rate limit key", () =>
-        this.scripted.taskqRlDecr(this.key(key), amount, minimum, ttl),
+      (await this.connection.run("decrement a rate limit key", (client) =>
+        client.taskqRlDecr(this.key(key), amount, minimum, ttl),
       )) === 1
     );
   }
@@ -117,34 +118,32 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
       ...(typeof keys === "function" ? keys() : keys).map((k) => this.key(k)),
     ];
     return (
-      (await this.call("increment a rate limit window", () =>
-        this.scripted.taskqRlIncrAndSum(all.length, ...all, amount, maximum, ttl),
+      (await this.connection.run("increment a rate limit window", (client) =>
+        client.taskqRlIncrAndSum(all.length, ...all, amount, maximum, ttl),
       )) === 1
     );
   }
 
   /** Blocks on the server until notified (the notice stays for its TTL) or `timeout` ms pass. */
-  wait(key: string, timeout: number): Promise<boolean> {
+  async wait(key: string, timeout: number): Promise<boolean> {
     const k = this.key(key);
-    const seconds = Math.max(0.001, timeout / 1000);
-    return this.blocking.with((client) =>
-      this.call(
-        "wait on a rate limit key",
-        async () => (await client.blmove(k, k, "RIGHT", "LEFT", seconds)) !== null,
-      ),
+    const end = Date.now() + timeout;
+    const moved = await this.blocking.with("wait on a rate limit key", (client) =>
+      client.blmove(k, k, "RIGHT", "LEFT", Math.max(0.001, (end - Date.now()) / 1000)),
     );
+    return moved !== null;
   }
 
   async waitNotify(key: string, ttl: number): Promise<void> {
     const k = this.key(key);
-    await this.call("notify a rate limit key", () =>
-      this.client.multi().rpush(k, "x").pexpire(k, ttl).exec(),
+    await this.connection.run("notify a rate limit key", (client) =>
+      execAll(client.multi().rpush(k, "x").pexpire(k, ttl)),
     );
   }
 
   /** Close the connections this backend opened. */
   async close(): Promise<void> {
     this.blocking.close();
-    if (this.ownsClient) this.client.disconnect();
+    this.connection.close();
   }
 }

@@ -1,12 +1,25 @@
 import type { Loaded, ResultBackendOptions } from "@taskq/core";
-import { lazyLogger, Missing, ResultBackend } from "@taskq/core";
+import { lazyLogger, Missing, optionChecks, ResultBackend, validateOptions } from "@taskq/core";
+import {
+  connectionError,
+  createClient,
+  expiration,
+  memcachedOptionChecks,
+} from "@taskq/memcached-common";
 import type memjs from "memjs";
-import type { MemcachedConnectionOptions } from "./client.js";
-import { connectionError, createClient, expiration } from "./client.js";
+
+export interface MemcachedConnectionOptions {
+  /** `host:port`, several comma-separated, or a list. Default `127.0.0.1:11211`. */
+  servers?: string | string[];
+  /** A memjs client to use (left open by `close()`). */
+  client?: memjs.Client;
+}
 
 export interface MemcachedResultBackendOptions
   extends ResultBackendOptions,
     MemcachedConnectionOptions {}
+
+const CHECKS = { ...memcachedOptionChecks, encoder: optionChecks.object };
 
 /**
  * Results in memcached under Dramatiq's keys (md5 of `namespace:queue:actor:messageId`),
@@ -17,9 +30,16 @@ export class MemcachedResultBackend extends ResultBackend {
   readonly client: memjs.Client;
   private readonly owned: boolean;
 
-  constructor(options: MemcachedResultBackendOptions = {}) {
+  constructor(given: MemcachedResultBackendOptions = {}) {
+    validateOptions("MemcachedResultBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: MemcachedResultBackendOptions = { ...given };
     super({ namespace: options.namespace, encoder: options.encoder });
-    const { client, owned } = createClient(options, lazyLogger("taskq.MemcachedResultBackend"));
+    const { client, owned } = createClient(
+      "MemcachedResultBackend",
+      options,
+      lazyLogger("taskq.MemcachedResultBackend"),
+    );
     this.client = client;
     this.owned = owned;
   }

@@ -1,20 +1,36 @@
 import type { Loaded, ResultBackendOptions } from "@taskq/core";
-import { connectionError, Missing, ResultBackend } from "@taskq/core";
-import type { RedisOptions } from "ioredis";
-import { Redis } from "ioredis";
-import { BlockingClients } from "./blocking-clients.js";
+import { lazyLogger, Missing, optionChecks, ResultBackend, validateOptions } from "@taskq/core";
+import {
+  BlockingClients,
+  connectionOptionChecks,
+  createClient,
+  DEFAULT_CONNECTION_TIMEOUT,
+  execAll,
+  ioredisOptions,
+  RedisConnection,
+} from "@taskq/redis-common";
+import type { Redis, RedisOptions } from "ioredis";
 
 export interface RedisResultBackendOwnOptions extends ResultBackendOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
   /** An ioredis client to use (left open by `close()`), e.g. the broker's. */
   client?: Redis;
+  /**
+   * How long an operation waits for a (re)connection before it fails with a
+   * ConnectionError naming the address, ms. Default 10 000 (as the brokers').
+   */
+  connectionTimeout?: number;
 }
 
 export type RedisResultBackendOptions = RedisResultBackendOwnOptions &
   Omit<RedisOptions, keyof RedisResultBackendOwnOptions>;
 
-const OWN = new Set(["url", "client", "namespace", "encoder"]);
+const CHECKS = {
+  ...connectionOptionChecks,
+  encoder: optionChecks.object,
+};
+const OWN = Object.keys(CHECKS);
 
 /**
  * Results in Redis, as Dramatiq stores them: each under its md5 key, as a list of one
@@ -23,42 +39,33 @@ const OWN = new Set(["url", "client", "namespace", "encoder"]);
  */
 export class RedisResultBackend extends ResultBackend {
   readonly client: Redis;
-  private readonly ownsClient: boolean;
+  /** How long an operation waits for a (re)connection before it fails, ms. */
+  readonly connectionTimeout: number;
+  private readonly connection: RedisConnection;
   private readonly blocking: BlockingClients;
-  private everReady = false;
 
-  constructor(options: RedisResultBackendOptions = {}) {
+  constructor(given: RedisResultBackendOptions = {}) {
+    validateOptions("RedisResultBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisResultBackendOptions = { ...given };
+    const connection = ioredisOptions("RedisResultBackend", options, OWN);
     super({ namespace: options.namespace, encoder: options.encoder });
-    const connection: Record<string, unknown> = {};
-    for (const key of Object.keys(options))
-      if (!OWN.has(key)) connection[key] = (options as Record<string, unknown>)[key];
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      (options.url === undefined
-        ? new Redis(connection as RedisOptions)
-        : new Redis(options.url, connection as RedisOptions));
-    if (this.client.status === "ready") this.everReady = true;
-    this.client.on("ready", () => {
-      this.everReady = true;
+    this.connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
+    this.client = options.client ?? createClient("RedisResultBackend", options.url, connection);
+    this.connection = new RedisConnection({
+      client: this.client,
+      owned: options.client === undefined,
+      connectionTimeout: this.connectionTimeout,
+      what: "result backend",
+      log: lazyLogger("taskq.RedisResultBackend"),
     });
-    if (this.ownsClient) this.client.on("error", () => {});
-    this.blocking = new BlockingClients(this.client);
-  }
-
-  private failed(err: unknown, doing: string): Error {
-    const o = this.client.options;
-    const where = o.path ? `unix:${o.path}` : `${o.host}:${o.port}`;
-    return connectionError("Redis", where, doing, err, this.everReady);
+    this.blocking = new BlockingClients(this.connection);
   }
 
   protected async load(key: string): Promise<Loaded> {
-    let data: string | null;
-    try {
-      data = await this.client.lindex(key, 0);
-    } catch (err) {
-      throw this.failed(err, "read a result");
-    }
+    const data = await this.connection.run("read a result", (client) => client.lindex(key, 0), {
+      idempotent: true,
+    });
     return data === null ? Missing : this.decode(data);
   }
 
@@ -67,38 +74,33 @@ export class RedisResultBackend extends ResultBackend {
     const data = this.encoder.encodeText
       ? this.encoder.encodeText(value)
       : Buffer.from(this.encode(value));
-    let replies: [Error | null, unknown][] | null;
-    try {
-      replies = await this.client
-        .multi()
-        .del(key)
-        .lpush(key, data)
-        .pexpire(key, Math.max(1, Math.round(ttl)))
-        .exec();
-    } catch (err) {
-      throw this.failed(err, "store a result");
-    }
-    const error = replies?.find(([err]) => err !== null)?.[0];
-    if (error) throw this.failed(error, "store a result");
+    await this.connection.run(
+      "store a result",
+      (client) =>
+        execAll(
+          client
+            .multi()
+            .del(key)
+            .lpush(key, data)
+            .pexpire(key, Math.max(1, Math.round(ttl))),
+        ),
+      // Storing the same value twice leaves the same list.
+      { idempotent: true },
+    );
   }
 
-  protected override waitFor(key: string, timeout: number): Promise<Loaded> {
-    // Redis takes fractional seconds: sub-second timeouts are honoured.
-    const seconds = Math.max(0.001, timeout / 1000);
-    return this.blocking.with(async (client) => {
-      let data: string | null;
-      try {
-        data = await client.blmove(key, key, "RIGHT", "LEFT", seconds);
-      } catch (err) {
-        throw this.failed(err, "wait for a result");
-      }
-      return data === null ? Missing : this.decode(data);
-    });
+  protected override async waitFor(key: string, timeout: number): Promise<Loaded> {
+    const end = Date.now() + timeout;
+    const data = await this.blocking.with("wait for a result", (client) =>
+      // Redis takes fractional seconds: sub-second timeouts are honoured.
+      client.blmove(key, key, "RIGHT", "LEFT", Math.max(0.001, (end - Date.now()) / 1000)),
+    );
+    return data === null ? Missing : this.decode(data);
   }
 
   /** Close the connections this backend opened. */
   async close(): Promise<void> {
     this.blocking.close();
-    if (this.ownsClient) this.client.disconnect();
+    this.connection.close();
   }
 }

@@ -4,22 +4,13 @@
 -- KEYS[4] this worker's registry of queues it holds acks on
 -- ARGV[1] queue name, ARGV[2] how many to take, ARGV[3..] ids to ack first
 -- Returns id1, data1, id2, data2, ... An id whose data is gone (flushed) is dropped.
+--!include lib/settle.lua
 if #ARGV > 2 then
   local acked = {}
   for i = 3, #ARGV do
     acked[#acked + 1] = ARGV[i]
   end
-  local held = redis.call("smismember", KEYS[3], unpack(acked))
-  local mine = {}
-  for i = 1, #held do
-    if held[i] == 1 then
-      mine[#mine + 1] = acked[i]
-    end
-  end
-  if #mine > 0 then
-    redis.call("srem", KEYS[3], unpack(mine))
-    redis.call("hdel", KEYS[2], unpack(mine))
-  end
+  settle(KEYS[3], KEYS[2], acked)
 end
 
 local out = {}

@@ -1,9 +1,11 @@
--- Give back what dead workers held, and expire old dead letters. No KEYS command: a taskq
--- worker records the queues it holds acks on (its registry); for a worker without one (a
--- Dramatiq process), the queues this broker knows are searched.
+-- Give back what dead workers held (expire-dead.lua drops old dead letters). No KEYS command:
+-- a taskq worker records the queues it holds acks on (its registry); for a worker without
+-- one (a Dramatiq process), the queues this broker knows are searched.
 -- KEYS[1] heartbeats zset
--- ARGV[1] namespace, ARGV[2] now (ms), ARGV[3] heartbeat timeout, ARGV[4] dead message ttl,
+-- ARGV[1] namespace, ARGV[2] now (ms), ARGV[3] heartbeat timeout, ARGV[4] dead message ttl
+-- (a worker without a registry is struck off that long after its last heartbeat),
 -- ARGV[5] this worker's id, ARGV[6..] queue names this broker knows (delay queues included)
+-- Returns how many messages were given back.
 local ns = ARGV[1]
 local now = tonumber(ARGV[2])
 local heartbeat_timeout = tonumber(ARGV[3])
@@ -46,18 +48,4 @@ for i = 1, #dead, 2 do
     end
   end
 end
-
-local expired = 0
-for q = 6, #ARGV do
-  local queue = ARGV[q]
-  if string.sub(queue, -3) ~= ".DQ" then
-    local xq = ns .. ":" .. queue .. ".XQ"
-    local old = redis.call("zrangebyscore", xq, 0, now - dead_message_ttl, "limit", 0, 1000)
-    for _, id in ipairs(old) do
-      redis.call("zrem", xq, id)
-      redis.call("hdel", xq .. ".msgs", id)
-      expired = expired + 1
-    end
-  end
-end
-return { returned, expired }
+return returned

@@ -1,7 +1,7 @@
 import { brokerConformance } from "@taskq/core/testing";
 import { beforeAll } from "vitest";
 import type { RedisBroker } from "../../src/index.js";
-import { captureLogs, makeBroker } from "../helpers.js";
+import { captureLogs, makeBroker, putRaw } from "../helpers.js";
 
 beforeAll(() => {
   captureLogs();
@@ -10,12 +10,6 @@ beforeAll(() => {
 brokerConformance(() => makeBroker(), {
   name: "RedisBroker conformance",
   enqueueRaw: async (broker, queue, data) => {
-    const b = broker as RedisBroker;
-    const id = `raw-${Math.random()}`;
-    await b.client
-      .pipeline()
-      .hset(b.keys.messages(queue), id, Buffer.from(data))
-      .rpush(b.keys.queue(queue), id)
-      .exec();
+    await putRaw(broker as RedisBroker, queue, data);
   },
 });

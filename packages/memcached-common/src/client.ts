@@ -1,19 +1,56 @@
-import { connectionError as coreConnectionError, type Logger } from "@taskq/core";
+import type { OptionCheck } from "@taskq/core";
+import {
+  connectionError as coreConnectionError,
+  InvalidArgument,
+  type Logger,
+  optionChecks,
+} from "@taskq/core";
 import memjs from "memjs";
 
+/**
+ * The connection options of taskq's memcached packages (each declares them in its own
+ * options type: a published .d.ts cannot import this package).
+ */
 export interface MemcachedConnectionOptions {
-  /** `host:port`, several comma-separated, or a list. Default `127.0.0.1:11211`. */
   servers?: string | string[];
-  /** A memjs client to use (left open by `close()`). */
   client?: memjs.Client;
 }
 
+const isClient: OptionCheck = (v) =>
+  typeof v === "object" &&
+  v !== null &&
+  typeof (v as memjs.Client).get === "function" &&
+  typeof (v as memjs.Client).set === "function"
+    ? undefined
+    : "a memjs client";
+
+/** Checks for `validateOptions`: the connection options and `namespace`. */
+export const memcachedOptionChecks = {
+  servers: (v: unknown) =>
+    optionChecks.nonEmptyString(v) === undefined ||
+    (Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((s) => optionChecks.nonEmptyString(s) === undefined))
+      ? undefined
+      : '"host:port" (several comma-separated) or a non-empty array of them',
+  client: isClient,
+  namespace: optionChecks.nonEmptyString,
+} satisfies Record<string, OptionCheck>;
+
 /** memjs logs through console; route it to taskq's logger at debug level instead. */
 export function createClient(
+  where: string,
   options: MemcachedConnectionOptions,
   log: Logger,
 ): { client: memjs.Client; owned: boolean } {
-  if (options.client !== undefined) return { client: options.client, owned: false };
+  if (options.client !== undefined) {
+    if (options.servers !== undefined) {
+      throw new InvalidArgument(
+        `${where} option servers has no effect with client: set them on the client instead`,
+      );
+    }
+    return { client: options.client, owned: false };
+  }
   const servers = [options.servers ?? "127.0.0.1:11211"].flat().join(",");
   const client = memjs.Client.create(servers, {
     retries: 2,

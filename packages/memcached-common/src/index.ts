@@ -1,0 +1,8 @@
+export type { MemcachedConnectionOptions } from "./client.js";
+export {
+  connectionError,
+  createClient,
+  describe,
+  expiration,
+  memcachedOptionChecks,
+} from "./client.js";
