@@ -39,7 +39,9 @@ export class LocalBroker extends Broker {
     const args = decoded.callArguments();
     let result: unknown;
     try {
-      result = await fn(...args);
+      result = await (this.hasHook("aroundProcessMessage")
+        ? this.emitAround(proxy, async () => fn(...args))
+        : fn(...args));
     } catch (err) {
       proxy.stuffException(err);
       proxy.fail();
