@@ -303,7 +303,7 @@ describe("OpenTelemetry on StubBroker", () => {
   test("a message with trace_ctx is still a Dramatiq message: the seven fields in Dramatiq's order, trace_ctx a JSON object of strings", async () => {
     const broker = makeBroker();
     const a = actor(() => undefined, { broker, actorName: "a" });
-    const { result } = await inSpan("send", () => a.send(1));
+    const { result } = await inSpan("send", () => a.send());
     const wire = JSON.parse(new TextDecoder().decode(result.encode()));
     expect(Object.keys(wire)).toEqual([
       "queue_name",
