@@ -62,9 +62,13 @@ interface Consuming {
 const INSTRUMENTATION = "@taskq/opentelemetry";
 /** Marks a context as the inside of an actor (its consumer span, or spans under it). */
 const IN_ACTOR = createContextKey("taskq.opentelemetry.inActor");
-// The consumer span rides on the message proxy: no map to update per message.
+// Spans ride on the objects they belong to, under symbols (which no encoder writes): a
+// WeakMap entry per message costs more, in garbage collection above all.
 const CONSUMING = Symbol("taskq.opentelemetry.consuming");
+const SENDING = Symbol("taskq.opentelemetry.sending");
 type Tracked = MessageProxy & { [CONSUMING]?: Consuming };
+type Processed = Message & { [CONSUMING]?: Consuming };
+type Sent = Carrier & { [SENDING]?: Span };
 
 const log = lazyLogger("taskq.opentelemetry");
 
@@ -93,10 +97,6 @@ const hasMethods =
 export class OpenTelemetry extends Middleware {
   private readonly tracer: Tracer;
   private readonly propagator: Propagates;
-  /** By message object: how a send made on behalf of a processed message finds its span. */
-  private readonly consuming = new WeakMap<Message, Consuming>();
-  /** Producer spans until the broker has the message, by the carrier written into it. */
-  private readonly sends = new WeakMap<Carrier, Span>();
   /** Ids of delayed messages this process holds: moving one to its queue is not a send. */
   private readonly delayed = new Set<string>();
   private warnedEmpty = false;
@@ -148,16 +148,18 @@ export class OpenTelemetry extends Middleware {
       }
       return;
     }
+    // The producer span waits on the carrier until the broker has the message (a broker may
+    // hand back a copy of the message, never a copy of its options' values).
+    if (recording) (carrier as Sent)[SENDING] = span;
     options[TRACE_CTX] = carrier;
-    if (recording) this.sends.set(carrier, span);
   }
 
   override afterEnqueue(_broker: Broker, message: Message): void {
-    const carrier = readCarrier(message.options[TRACE_CTX]);
-    if (carrier === undefined) return;
-    const span = this.sends.get(carrier);
+    const carrier = readCarrier(message.options[TRACE_CTX]) as Sent | undefined;
+    const span = carrier?.[SENDING];
     if (span === undefined) return;
-    this.sends.delete(carrier);
+    // Deleted, not set to undefined: the message's trace_ctx holds only what travels.
+    delete carrier![SENDING];
     span.end();
   }
 
@@ -198,7 +200,8 @@ export class OpenTelemetry extends Middleware {
       context: trace.setSpan(parent, span).setValue(IN_ACTOR, true),
     };
     (message as Tracked)[CONSUMING] = state;
-    this.consuming.set(message.message, state);
+    // Also on the message object: sends made on its behalf find it through getCurrentMessage().
+    (message.message as Processed)[CONSUMING] = state;
   }
 
   override aroundProcessMessage(
@@ -255,7 +258,7 @@ export class OpenTelemetry extends Middleware {
     if (active.getValue(IN_ACTOR) !== undefined) return active;
     const current = getCurrentMessage();
     if (current !== undefined) {
-      const state = this.consuming.get(current);
+      const state = (current as Processed)[CONSUMING];
       if (state !== undefined) return state.context;
     }
     return active;
@@ -268,7 +271,7 @@ export class OpenTelemetry extends Middleware {
   private linkRetry(message: Message): void {
     const current = getCurrentMessage();
     if (current === undefined || current.messageId !== message.messageId) return;
-    const state = this.consuming.get(current);
+    const state = (current as Processed)[CONSUMING];
     // Not isRecording(): this middleware's own after hook may have ended the span already.
     if (state === undefined || !isSpanContextValid(state.span.spanContext())) return;
     const carrier = readCarrier(message.options[TRACE_CTX]);

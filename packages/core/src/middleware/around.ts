@@ -38,35 +38,18 @@ export function callAround(
   call: Call,
   failed: AroundFailed,
 ): Promise<unknown> {
-  let inner = call;
-  for (let i = list.length - 1; i >= 0; i--) inner = wrap(broker, list[i]!, message, inner, failed);
-  return inner();
-}
-
-function wrap(
-  broker: Broker,
-  m: Middleware,
-  message: MessageProxy,
-  inner: Call,
-  failed: AroundFailed,
-): Call {
-  return () => {
+  const layer = (i: number): Promise<unknown> => {
+    if (i === list.length) return call();
+    const m = list[i]!;
     let result: Promise<unknown> | undefined;
-    // Whatever the actor rejected with: the wrap passing it on is no failure of the wrap.
-    let actorError: { error: unknown } | undefined;
     let onCalled: ((p: Promise<unknown>) => void) | undefined;
+    // Memoized: the actor runs once however often a wrap calls it.
     const next: Call = () => {
       if (result === undefined) {
-        result = inner();
-        result.then(undefined, (error: unknown) => {
-          actorError = { error };
-        });
+        result = layer(i + 1);
         onCalled?.(result);
       }
       return result;
-    };
-    const wrapFailed = (error: unknown) => {
-      if (actorError === undefined || actorError.error !== error) failed(m, error);
     };
     let r: unknown;
     let thenable: boolean;
@@ -84,7 +67,7 @@ function wrap(
       return next();
     }
     if (result !== undefined) {
-      if (r !== result) follow(r as PromiseLike<unknown>).then(undefined, wrapFailed);
+      if (r !== result) watch(m, r as PromiseLike<unknown>, result, failed);
       return result;
     }
     // An async wrap that calls `call` later: follow the actor from the moment it starts, or
@@ -98,10 +81,33 @@ function wrap(
           next();
         },
         (err: unknown) => {
-          if (result === undefined) next();
-          wrapFailed(err);
+          if (result === undefined) {
+            failed(m, err);
+            next();
+          } else watch(m, Promise.reject(err), result, failed);
         },
       );
     });
   };
+  return layer(0);
+}
+
+/**
+ * Report a wrap's promise that rejects, unless with what the actor rejected with: passing
+ * the actor's error on is no failure of the wrap.
+ */
+function watch(
+  m: Middleware,
+  r: PromiseLike<unknown>,
+  result: Promise<unknown>,
+  failed: AroundFailed,
+): void {
+  follow(r).then(undefined, (err: unknown) =>
+    result.then(
+      () => failed(m, err),
+      (actorError: unknown) => {
+        if (actorError !== err) failed(m, err);
+      },
+    ),
+  );
 }
