@@ -12,6 +12,7 @@ import type {
 import {
   context,
   createContextKey,
+  INVALID_SPAN_CONTEXT,
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
@@ -71,6 +72,16 @@ type Processed = Message & { [CONSUMING]?: Consuming };
 type Sent = Carrier & { [SENDING]?: Span };
 
 const log = lazyLogger("taskq.opentelemetry");
+
+/**
+ * Whether a span neither records nor carries a context worth passing on: what the API's no-op
+ * tracer returns when no SDK is registered (checked by identity first, which is cheaper).
+ */
+function isNoop(span: Span): boolean {
+  if (span.isRecording()) return false;
+  const spanContext = span.spanContext();
+  return spanContext === INVALID_SPAN_CONTEXT || !isSpanContextValid(spanContext);
+}
 
 const hasMethods =
   (...names: string[]) =>
@@ -137,8 +148,8 @@ export class OpenTelemetry extends Middleware {
       { kind: SpanKind.PRODUCER, attributes },
       parent,
     );
+    if (isNoop(span)) return; // no SDK: nothing to carry
     const recording = span.isRecording();
-    if (!recording && !isSpanContextValid(span.spanContext())) return; // no SDK: nothing to carry
     const carrier: Carrier = {};
     this.propagator.inject(trace.setSpan(parent, span), carrier, setter);
     if (isEmpty(carrier)) {
@@ -194,7 +205,7 @@ export class OpenTelemetry extends Middleware {
       { kind: SpanKind.CONSUMER, attributes, links },
       parent,
     );
-    if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return;
+    if (isNoop(span)) return;
     const state: Consuming = {
       span,
       context: trace.setSpan(parent, span).setValue(IN_ACTOR, true),

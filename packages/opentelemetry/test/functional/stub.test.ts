@@ -2,11 +2,14 @@ import { SpanStatusCode, trace } from "@opentelemetry/api";
 import type { Middleware } from "@taskq/core";
 import {
   actor,
+  Callbacks,
   defaultMiddleware,
   GroupCallbacks,
   group,
   InvalidArgument,
+  LocalBroker,
   Message,
+  Pipelines,
   pipeline,
   Results,
   StubBroker,
@@ -316,6 +319,26 @@ describe("OpenTelemetry on StubBroker", () => {
     ]);
     expect(wire.options.trace_ctx).toEqual({ traceparent: expect.stringMatching(/^00-/) });
     expect(Message.decode(result.encode()).options.trace_ctx).toEqual(wire.options.trace_ctx);
+  });
+
+  test("with LocalBroker the attempt runs inside its send, in the caller's trace", async () => {
+    const broker = new LocalBroker({
+      middleware: [new OpenTelemetry(), new Callbacks(), new Pipelines()],
+    });
+    let active: string | undefined;
+    const a = actor(
+      () => {
+        active = trace.getActiveSpan()?.spanContext().spanId;
+      },
+      { broker, actorName: "a" },
+    );
+    const script = await inSpan("script", () => a.send());
+    const all = await spans();
+    const send = only(all, "send default");
+    const process = only(all, "process default");
+    expect(send.parentSpanId).toBe(script.spanId);
+    expect(process).toMatchObject({ traceId: script.traceId, parentSpanId: send.spanId });
+    expect(active).toBe(process.spanId);
   });
 
   test("bad options are refused with the reason", async () => {
