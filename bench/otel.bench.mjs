@@ -4,7 +4,11 @@
 // drops what it is given, AsyncLocalStorage context, W3C propagation). Scenarios interleave
 // run by run, so the noise of a shared machine falls on all of them alike; besides the rate,
 // the process's CPU time per message is reported, which other processes on the machine
-// disturb much less than the wall clock.
+// disturb much less than the wall clock. Each run is a process of its own: an application has
+// an SDK or has none, and a process that has had both runs the no-SDK path slower (call sites
+// that saw real spans stay polymorphic).
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -100,22 +104,42 @@ async function send(scenario) {
 }
 
 const SCENARIOS = ["none", "noSdk", "sdk"];
+const KINDS = { consume, send };
 
-async function measure(fn) {
-  for (const s of SCENARIOS) await fn(s); // warm-up
+if (process.argv[2] === "--child") {
+  // One scenario in a fresh process: a warm-up run, then the measured one.
+  const [kind, scenario] = process.argv.slice(3);
+  await KINDS[kind](scenario);
+  global.gc?.();
+  const result = await KINDS[kind](scenario);
+  console.log(JSON.stringify({ ...result, exported: ended }));
+  process.exit(0);
+}
+
+function child(kind, scenario) {
+  const out = execFileSync(
+    process.execPath,
+    ["--expose-gc", fileURLToPath(import.meta.url), "--child", kind, scenario],
+    { encoding: "utf8", env: process.env },
+  );
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+function measure(kind) {
   const runs = Object.fromEntries(SCENARIOS.map((s) => [s, []]));
   for (let i = 0; i < RUNS; i++) {
-    for (const s of SCENARIOS) {
-      global.gc?.();
-      runs[s].push(await fn(s));
-    }
+    for (const s of SCENARIOS) runs[s].push(child(kind, s));
   }
-  return Object.fromEntries(
-    SCENARIOS.map((s) => [
-      s,
-      { rate: median(runs[s].map((r) => r.rate)), cpuUs: median(runs[s].map((r) => r.cpuUs)) },
-    ]),
-  );
+  const exported = runs.sdk.at(-1).exported;
+  return {
+    exported,
+    ...Object.fromEntries(
+      SCENARIOS.map((s) => [
+        s,
+        { rate: median(runs[s].map((r) => r.rate)), cpuUs: median(runs[s].map((r) => r.cpuUs)) },
+      ]),
+    ),
+  };
 }
 
 const LABELS = {
@@ -123,6 +147,8 @@ const LABELS = {
   noSdk: "OpenTelemetry, no SDK registered",
   sdk: "OpenTelemetry, SDK (batch processor)",
 };
+
+const signed = (x) => `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(2)}`;
 
 function report(title, m) {
   const rows = [[title, "rate", "µs / message", "CPU µs / message", "CPU overhead µs"]];
@@ -132,15 +158,14 @@ function report(title, m) {
       formatRate(m[s].rate),
       (1e6 / m[s].rate).toFixed(2),
       m[s].cpuUs.toFixed(2),
-      s === "none" ? "–" : `+${(m[s].cpuUs - m.none.cpuUs).toFixed(2)}`,
+      s === "none" ? "–" : signed(m[s].cpuUs - m.none.cpuUs),
     ]);
   }
   return table(rows);
 }
 
-const consumed = await measure(consume);
-const spansPerRun = ended;
-const sent = await measure(send);
+const consumed = measure("consume");
+const sent = measure("send");
 
 console.log(
   `OpenTelemetry middleware: ${MESSAGES.toLocaleString("en-US")} no-op messages, concurrency ${CONCURRENCY}, median of ${RUNS} runs, Node ${process.version}\n`,
@@ -149,5 +174,5 @@ console.log(report("StubBroker + Worker (consume)", consumed));
 console.log("");
 console.log(report("actor.send() to StubBroker", sent));
 console.log(
-  `\nspans exported by the last SDK consume run (its producer spans included): ${spansPerRun.toLocaleString("en-US")} of ${(2 * MESSAGES).toLocaleString("en-US")}`,
+  `\nspans exported by the last SDK consume run (its producer spans included): ${consumed.exported.toLocaleString("en-US")} of ${(2 * MESSAGES).toLocaleString("en-US")}`,
 );
