@@ -90,7 +90,9 @@ const hasMethods =
     v !== null &&
     names.every((n) => typeof (v as Record<string, unknown>)[n] === "function")
       ? undefined
-      : `an object with ${names.join(" and ")} methods`;
+      : names.length === 1
+        ? `an object with a ${names[0]} method`
+        : `an object with ${names.join(" and ")} methods`;
 
 /**
  * OpenTelemetry tracing for taskq (DESIGN §15), following the messaging semantic conventions:

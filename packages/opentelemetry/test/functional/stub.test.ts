@@ -188,6 +188,27 @@ describe("OpenTelemetry on StubBroker", () => {
     },
   );
 
+  test("an attempt its time limit interrupts ends ERROR with TimeLimitExceeded, while the actor's later spans still nest under it", async () => {
+    const broker = makeBroker();
+    const slow = actor(
+      async () => {
+        await sleep(300);
+        tracer.startSpan("after the deadline").end();
+      },
+      { broker, actorName: "slow", timeLimit: 50, maxRetries: 0 },
+    );
+    await startWorker(broker);
+    await slow.send();
+    await broker.join("default", { failFast: false });
+    await sleep(400);
+
+    const all = await spans();
+    const process = only(all, "process default");
+    expect(process.status.code).toBe(SpanStatusCode.ERROR);
+    expect(process.attributes["error.type"]).toBe("TimeLimitExceeded");
+    expect(only(all, "after the deadline").parentSpanId).toBe(process.spanId);
+  });
+
   test("what an actor sends, a pipeline's steps, a group's members and its completion callback all stay in the trace of the code that ran the composition", async () => {
     const results = new StubResultBackend();
     const broker = makeBroker("first", [
@@ -344,7 +365,7 @@ describe("OpenTelemetry on StubBroker", () => {
   test("bad options are refused with the reason", async () => {
     expect(() => new OpenTelemetry({ tracerProvider: 5 as never })).toThrow(InvalidArgument);
     expect(() => new OpenTelemetry({ tracerProvider: 5 as never })).toThrow(
-      "OpenTelemetry option tracerProvider must be an object with getTracer methods, got 5",
+      "OpenTelemetry option tracerProvider must be an object with a getTracer method, got 5",
     );
     expect(() => new OpenTelemetry({ propagator: {} as never })).toThrow(
       /option propagator must be an object with inject and extract methods/,
