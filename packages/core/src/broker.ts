@@ -11,6 +11,7 @@ import {
 import { lazyLogger } from "./logger.js";
 import type { Message } from "./message.js";
 import type { MessageProxy } from "./message-proxy.js";
+import { callAround } from "./middleware/around.js";
 import { defaultMiddleware } from "./middleware/defaults.js";
 import type { HookName, Middleware, MiddlewareHooks } from "./middleware/middleware.js";
 import { HOOK_NAMES } from "./middleware/middleware.js";
@@ -257,6 +258,19 @@ export abstract class Broker {
         this.hookFailed(m, name, err, propagate);
       }
     }
+  }
+
+  /**
+   * Runs `call` (an actor call) inside every middleware's `aroundProcessMessage`, the first
+   * outermost; settles as `call()` does. Callers check `hasHook("aroundProcessMessage")`
+   * first, so that a broker without wraps makes no closure or promise for them.
+   */
+  emitAround(message: MessageProxy, call: () => Promise<unknown>): Promise<unknown> {
+    const list = this.hooks.get("aroundProcessMessage");
+    if (list === undefined || list.length === 0) return call();
+    return callAround(this, list, message, call, (m, err) =>
+      this.hookFailed(m, "aroundProcessMessage", err, false),
+    );
   }
 
   private hookFailed(m: Middleware, name: HookName, err: unknown, propagate: boolean): void {

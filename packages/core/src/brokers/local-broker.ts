@@ -51,7 +51,11 @@ export class LocalBroker extends Broker {
     const fn = actor.fn as (...args: unknown[]) => unknown;
     let result: unknown;
     try {
-      result = await new InlineRun(proxy).call(fn, decoded.callArguments());
+      const run = new InlineRun(proxy);
+      const args = decoded.callArguments();
+      result = await (this.hasHook("aroundProcessMessage")
+        ? this.emitAround(proxy, () => run.call(fn, args))
+        : run.call(fn, args));
     } catch (err) {
       proxy.stuffException(err);
       proxy.fail();

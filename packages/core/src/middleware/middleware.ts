@@ -39,6 +39,19 @@ export interface MiddlewareHooks {
     outcome: AfterProcessOutcome,
   ): Awaitable;
   afterSkipMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /**
+   * Wraps the actor call: `call()` runs the actor (inside any later middleware's wrap) and
+   * returns its promise; return that promise, run inside whatever this middleware needs (an
+   * async context, a span). Wraps nest in list order, the first outermost, and run after the
+   * `before*` hooks. A wrap cannot change the outcome: the message settles as the actor did.
+   * A wrap that throws, or settles without calling `call`, is logged and the actor runs
+   * without it (once, however often `call` is called).
+   */
+  aroundProcessMessage?(
+    broker: Broker,
+    message: MessageProxy,
+    call: () => Promise<unknown>,
+  ): Promise<unknown>;
   afterProcessBoot?(broker: Broker): Awaitable;
   beforeWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
   afterWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
@@ -69,6 +82,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   "beforeProcessMessage",
   "afterProcessMessage",
   "afterSkipMessage",
+  "aroundProcessMessage",
   "afterProcessBoot",
   "beforeWorkerBoot",
   "afterWorkerBoot",

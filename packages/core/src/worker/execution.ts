@@ -87,7 +87,8 @@ export class Execution implements ExecutionContext {
     this.aborted = true;
     this.abortReason = reason;
     this.controller?.abort(reason);
-    this.complete(undefined, reason, true);
+    // Called from a timer or a shutdown: the after hooks still see this message as current.
+    runInContext(this, () => this.complete(undefined, reason, true));
     return true;
   }
 
@@ -140,6 +141,19 @@ export class Execution implements ExecutionContext {
         .actorLog(proxy.actorName)
         .debug(`Received args=${renderBounded(proxy.args)} kwargs=${renderBounded(proxy.kwargs)}.`);
     }
+    const broker = this.host.broker;
+    if (broker.hasHook("aroundProcessMessage")) {
+      // Followed from out here, not inside the wraps: the after hooks, and the next message
+      // this slot starts, do not inherit the context a wrap set up for this call.
+      broker
+        .emitAround(proxy, () => this.callWrapped())
+        .then(
+          (value) => this.fnDone(value, undefined, false),
+          (err: unknown) => this.fnDone(undefined, err, true),
+        )
+        .catch((err: unknown) => this.internalError(err));
+      return;
+    }
     let r: unknown;
     let thenable: boolean;
     try {
@@ -165,7 +179,24 @@ export class Execution implements ExecutionContext {
     }
   }
 
+  /** The innermost call of the wraps: the actor's promise. */
+  private callWrapped(): Promise<unknown> {
+    if (this.decided) {
+      // Interrupted while an async wrap got ready: the function never starts.
+      this.fnSettled = true;
+      this.release();
+      return Promise.resolve(undefined);
+    }
+    try {
+      const fn = this.actor.fn as (...args: unknown[]) => unknown;
+      return Promise.resolve(fn(...this.proxy.message.callArguments()));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   private fnDone(value: unknown, error: unknown, threw: boolean): void {
+    if (this.fnSettled) return; // the function never started (see callWrapped)
     this.fnSettled = true;
     if (this.decided) {
       if (this.aborted) {

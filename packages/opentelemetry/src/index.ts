@@ -1,0 +1,2 @@
+export type { OpenTelemetryOptions } from "./opentelemetry.js";
+export { OpenTelemetry } from "./opentelemetry.js";
