@@ -48,6 +48,7 @@ export {
   EncodeError,
   Interrupt,
   InvalidArgument,
+  IsolationError,
   MiddlewareError,
   QueueJoinTimeout,
   QueueNotFound,
@@ -65,6 +66,7 @@ export {
 export type { GenericActorMeta, PerformArgs, PerformResult } from "./generic-actor.js";
 export { GenericActor } from "./generic-actor.js";
 export { getBroker, peekBroker, setBroker } from "./global.js";
+export { loadActorModule } from "./isolation/registry.js";
 export type { ConsoleLoggerOptions, LogFields, LogFn, Logger, LogLevel } from "./logger.js";
 export { ConsoleLogger, getLogger, lazyLogger, setLogger } from "./logger.js";
 export type { MessageChanges, MessageData, MessageFields } from "./message.js";
@@ -77,6 +79,7 @@ export type {
   ActorRef,
   BackoffStrategy,
   ErrorClass,
+  Isolation,
   MessageOptions,
 } from "./options.js";
 export { actorRefName, defineOption, readOption, wireName } from "./options.js";
