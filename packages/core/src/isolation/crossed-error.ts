@@ -85,6 +85,7 @@ function namedClass(name: string): new (message: string) => Error {
 /** The error a worker sees for one thrown in a pool thread. */
 export function fromWireError(w: WireError): Error {
   const own = w.classes.length > 0 ? OWN[w.classes[0] as string] : undefined;
+
   let error: Error;
   try {
     error = own ? own(w) : new (namedClass(w.classes[0] ?? "Error"))(w.message);

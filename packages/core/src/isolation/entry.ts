@@ -4,6 +4,7 @@
  * in here: the worker terminates the whole thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { assertJsonable } from "../encoder.js";
 import { toWireError } from "./crossed-error.js";
 import type { FromPool, PoolInit, ToPool } from "./protocol.js";
 import { openRegistry } from "./registry.js";
@@ -57,12 +58,14 @@ async function run(id: number, actorName: string, text: string): Promise<void> {
       channel.send({ type: "progress", id, value: JSON.stringify(value) });
     };
     const value = await invoke(JSON.parse(text), never, progress);
-    // Only what JSON carries comes back, as on the wire; undefined is null.
-    const result = value === undefined ? "null" : JSON.stringify(value);
-    if (result === undefined) {
-      throw new TypeError(`The result of ${actorName} cannot be encoded as JSON`);
-    }
-    channel.send({ type: "done", id, result });
+    // Only what JSON carries comes back, as on the wire: anything it would drop or mangle
+    // is an EncodeError naming it, never a silent `{}`. undefined is null.
+    if (value !== undefined) assertJsonable(value, "result");
+    channel.send({
+      type: "done",
+      id,
+      result: value === undefined ? "null" : JSON.stringify(value),
+    });
   } catch (err) {
     channel.send({ type: "failed", id, error: toWireError(err) });
   }
