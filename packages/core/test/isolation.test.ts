@@ -30,9 +30,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.stop({ timeout: 5000 });
 });
-afterEach(() => {
-  fx.broker.flushAll();
-  fx.broker.deadLetters.length = 0;
+afterEach(async () => {
+  await fx.broker.flushAll();
 });
 
 function result(m: { getResult(o: object): Promise<unknown> }): Promise<unknown> {
