@@ -31,6 +31,7 @@ const command: WorkerCommand = {
   watch: undefined,
   shutdownTimeout: 10_000,
   verbose: false,
+  scheduler: false,
 };
 
 describe("@taskq/cli as a library", () => {
