@@ -10,6 +10,8 @@ export interface WorkerCommand {
   processes: number;
   /** Actor calls in flight per process (`--concurrency`). */
   concurrency: number;
+  /** Threads per isolation pool in each process (`--isolation-threads`); default: concurrency. */
+  isolationThreads: number | undefined;
   /** Consume only these queues (`--queues`); undefined: every declared queue. */
   queues: string[] | undefined;
   /** More directories to look for modules in (`--path`). */
@@ -42,6 +44,8 @@ files too when tsx is installed in the application.
 Options:
   -p, --processes N              worker processes to run (default: the number of CPUs)
   -c, --concurrency N            actor calls in flight per process (default: 8)
+      --isolation-threads N      threads (or child processes) per process running actors declared
+                                 with isolation (default: the concurrency)
   -Q, --queues NAME[,NAME...]    consume only these queues (repeatable)
   -P, --path DIR                 also look for modules in DIR (repeatable)
       --pid-file FILE            write the main process's pid to FILE
@@ -110,6 +114,10 @@ export function parseWorkerArgs(argv: string[]): Parsed {
       modules: positionals,
       processes: count("processes", values.processes, availableParallelism()),
       concurrency: count("concurrency", values.concurrency, 8),
+      isolationThreads:
+        values["isolation-threads"] === undefined
+          ? undefined
+          : count("isolation-threads", values["isolation-threads"], 1),
       queues: queues && queues.length > 0 ? queues : undefined,
       paths: values.path ?? [],
       pidFile: values["pid-file"],
@@ -130,6 +138,7 @@ function parse(argv: string[]) {
     options: {
       processes: { type: "string", short: "p" },
       concurrency: { type: "string", short: "c" },
+      "isolation-threads": { type: "string" },
       queues: { type: "string", short: "Q", multiple: true },
       path: { type: "string", short: "P", multiple: true },
       "pid-file": { type: "string" },

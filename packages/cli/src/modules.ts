@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { loadActorModule } from "@taskq/core";
 import { resolve as resolveImport } from "import-meta-resolve";
 import { CliError, ExitCode } from "./exit-codes.js";
 
@@ -76,7 +77,8 @@ export async function importModules(
   for (const spec of specs) {
     const url = resolveModule(spec, paths);
     try {
-      namespaces.push(await import(url));
+      // Isolated actors the module declares learn its URL: pool threads import it to run them.
+      namespaces.push(await loadActorModule(url, () => import(url)));
     } catch (err) {
       const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
       throw new CliError(ExitCode.importOrBroker, `Could not import module ${spec}:\n${detail}`, {

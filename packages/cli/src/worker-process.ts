@@ -46,6 +46,7 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   }
   const worker = new Worker(broker, {
     concurrency: command.concurrency,
+    ...(command.isolationThreads ? { isolationThreads: command.isolationThreads } : {}),
     ...(command.queues ? { queues: command.queues } : {}),
   });
 
@@ -96,7 +97,15 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   // The main process decides about SIGHUP; a worker only ever stops.
   process.on("SIGHUP", () => {});
   process.on("disconnect", stop);
-  await worker.start();
+  try {
+    await worker.start();
+  } catch (err) {
+    // An isolation pool that cannot import an actor module, say: a boot error, as an import is.
+    const message = `Worker could not start: ${(err as Error).message}`;
+    log.error(message);
+    await report({ type: "failed", exitCode: ExitCode.importOrBroker, message });
+    process.exit(ExitCode.importOrBroker);
+  }
   log.info("Worker process is ready for action.");
   const modules = broker.middleware
     .map((m) => m.mainProcessModule)

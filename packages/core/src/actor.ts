@@ -1,6 +1,7 @@
 import type { Broker } from "./broker.js";
 import { InvalidArgument } from "./errors.js";
 import { getBroker } from "./global.js";
+import { loadingModule, noteDeclared } from "./isolation/registry.js";
 import { Message } from "./message.js";
 import type { ActorOptions, MessageOptions } from "./options.js";
 import { toWireOptions } from "./options.js";
@@ -128,6 +129,16 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
       const value = (declaration as Record<string, unknown>)[key];
       if (!DECLARATION_KEYS.has(key) && value !== undefined) setOwn(options, key, value);
     }
+    if (options.isolation !== undefined && options.actorModule === undefined) {
+      // A pool thread imports the declaring module to find the actor: it must be known.
+      const url = loadingModule();
+      if (url === undefined) {
+        throw new InvalidArgument(
+          `Actor ${actorName} has isolation ${JSON.stringify(options.isolation)} but no actorModule: pass actorModule: import.meta.url (or load its module with the taskq CLI)`,
+        );
+      }
+      options.actorModule = url;
+    }
 
     // The instance is the function itself, so actors are callable.
     const self = ((...args: A) => {
@@ -149,6 +160,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
       fn: { value: fn, enumerable: true },
     });
     self.broker.declareActor(self as unknown as Actor);
+    noteDeclared(actorName, fn as (...args: unknown[]) => unknown);
     // biome-ignore lint/correctness/noConstructorReturn: the callable is the instance.
     return self;
   }

@@ -62,7 +62,16 @@ export interface DeadLetterInfo {
 }
 
 /** Names the actor options every broker accepts, whatever its middleware. */
-const BASE_ACTOR_OPTIONS = ["actorName", "queueName", "priority", "alternativeQueues", "broker"];
+const BASE_ACTOR_OPTIONS = [
+  "actorName",
+  "queueName",
+  "priority",
+  "alternativeQueues",
+  "broker",
+  // Read by the worker itself (DESIGN §16), whatever the middleware list.
+  "isolation",
+  "actorModule",
+];
 
 // biome-ignore lint/suspicious/noExplicitAny: hooks are stored untyped and called with their own args.
 type HookFn = (this: Middleware, broker: Broker, ...args: any[]) => void | Promise<void>;

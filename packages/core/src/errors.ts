@@ -168,3 +168,12 @@ export class EncodeError extends TaskqError {
     this.path = path;
   }
 }
+
+/**
+ * Isolation could not do its part: a pool thread (or child process) could not import an
+ * actor's module at worker boot, did not find an isolated actor there, or died while it ran
+ * a message.
+ */
+export class IsolationError extends TaskqError {
+  override readonly code = "TASKQ_ISOLATION";
+}

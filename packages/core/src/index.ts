@@ -55,6 +55,7 @@ export {
   EncodeError,
   Interrupt,
   InvalidArgument,
+  IsolationError,
   MiddlewareError,
   QueueJoinTimeout,
   QueueNotFound,
@@ -72,6 +73,7 @@ export {
 export type { GenericActorMeta, PerformArgs, PerformResult } from "./generic-actor.js";
 export { GenericActor } from "./generic-actor.js";
 export { getBroker, peekBroker, setBroker } from "./global.js";
+export { loadActorModule } from "./isolation/registry.js";
 export type { ConsoleLoggerOptions, LogFields, LogFn, Logger, LogLevel } from "./logger.js";
 export { ConsoleLogger, getLogger, lazyLogger, setLogger } from "./logger.js";
 export type { MessageChanges, MessageData, MessageFields } from "./message.js";
@@ -84,6 +86,7 @@ export type {
   ActorRef,
   BackoffStrategy,
   ErrorClass,
+  Isolation,
   MessageOptions,
 } from "./options.js";
 export { actorRefName, defineOption, readOption, wireName } from "./options.js";

@@ -1,4 +1,5 @@
 import { InvalidArgument } from "./errors.js";
+import { crossedAs } from "./isolation/crossed-error.js";
 import { setOwn } from "./own.js";
 import { describeValue } from "./validate.js";
 /**
@@ -73,7 +74,21 @@ export interface ActorOnlyOptions {
   retryWhen?: (retries: number, error: unknown) => boolean;
   /** Error classes that fail the message at once, without retry. */
   throws?: ErrorClass | readonly ErrorClass[];
+  /**
+   * Run the actor in a pool thread (`"thread"`) or child process (`"process"`) of the worker,
+   * so a time limit or a cancel terminates the call and CPU-bound code never blocks the
+   * worker's event loop. Args and results cross as JSON.
+   */
+  isolation?: Isolation;
+  /**
+   * URL of the module that declares the actor (`import.meta.url`), which each pool thread
+   * imports to find it. Needed with `isolation` unless the module is loaded by the `taskq` CLI.
+   */
+  actorModule?: string;
 }
+
+/** Where an isolated actor runs: a worker thread or a child process of the worker. */
+export type Isolation = "thread" | "process";
 
 export interface ActorOptions extends MessageOptions, ActorOnlyOptions {}
 
@@ -101,6 +116,17 @@ const isErrorClasses: Check = (v) =>
   typeof v === "function" || (Array.isArray(v) && v.every((c) => typeof c === "function"))
     ? undefined
     : "an error class or an array of error classes";
+const isIsolation: Check = (v) =>
+  v === "thread" || v === "process" ? undefined : '"thread" or "process"';
+const isModuleUrl: Check = (v) => {
+  if (typeof v !== "string") return "a module URL (import.meta.url)";
+  try {
+    new URL(v);
+    return undefined;
+  } catch {
+    return "a module URL (import.meta.url)";
+  }
+};
 const STRATEGIES = new Set([
   "constant",
   "linear",
@@ -128,6 +154,8 @@ const SPECS = new Map<string, OptionSpec>(
     maxBackoff: { wire: "max_backoff", check: isNonNegative },
     retryWhen: { wire: undefined, check: isFunction },
     throws: { wire: undefined, check: isErrorClasses },
+    isolation: { wire: undefined, check: isIsolation },
+    actorModule: { wire: undefined, check: isModuleUrl },
     onRetryExhausted: { wire: "on_retry_exhausted", check: isActorRef },
     backoffStrategy: { wire: "backoff_strategy", check: isStrategy },
     jitter: { wire: "jitter", check: isBoolean },
@@ -240,7 +268,7 @@ export function isThrown(actor: OptionHolder, error: unknown): boolean {
   if (throws === undefined) return false;
   const classes: readonly ErrorClass[] = Array.isArray(throws) ? throws : [throws as ErrorClass];
   try {
-    return classes.some((c) => error instanceof c);
+    return classes.some((c) => error instanceof c || crossedAs(error, c));
   } catch {
     return false;
   }

@@ -23,6 +23,7 @@ const command: WorkerCommand = {
   modules: ["app.mjs"],
   processes: 1,
   concurrency: 2,
+  isolationThreads: undefined,
   queues: undefined,
   paths: [],
   pidFile: undefined,

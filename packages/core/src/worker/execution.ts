@@ -4,6 +4,7 @@ import type { ExecutionContext } from "../context.js";
 import { runInContext } from "../context.js";
 import { describeError, isInstance } from "../error-text.js";
 import { RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
+import type { IsolatedCall } from "../isolation/pool.js";
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { isThrown, resultPassedOn } from "../options.js";
@@ -23,6 +24,8 @@ export interface ExecutionHost {
   released(execution: Execution): void;
   /** The actor returned a value (not null) that no pipeline, callback or Results keeps. */
   resultDiscarded(proxy: MessageProxy): void;
+  /** Start an isolated actor's call in its pool (actors with the `isolation` option). */
+  isolate?(execution: Execution): IsolatedCall;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -52,6 +55,8 @@ export class Execution implements ExecutionContext {
   private postDone = false;
   private released = false;
   private startedAt = 0;
+  /** The pool call of an isolated actor: terminated when the message is interrupted. */
+  private call: IsolatedCall | undefined;
 
   constructor(host: ExecutionHost, proxy: MessageProxy, loop: ConsumerLoop, actor: Actor) {
     this.host = host;
@@ -89,6 +94,8 @@ export class Execution implements ExecutionContext {
     this.controller?.abort(reason);
     // Called from a timer or a shutdown: the after hooks still see this message as current.
     runInContext(this, () => this.complete(undefined, reason, true));
+    // An isolated call is terminated at once (its thread or process is replaced).
+    this.call?.terminate(reason);
     return true;
   }
 
@@ -157,8 +164,7 @@ export class Execution implements ExecutionContext {
     let r: unknown;
     let thenable: boolean;
     try {
-      const fn = this.actor.fn as (...args: unknown[]) => unknown;
-      r = fn(...proxy.message.callArguments());
+      r = this.callActor();
       // Inside the try: reading `then` off a hostile return value (a Proxy) may throw.
       thenable = isThenable(r);
     } catch (err) {
@@ -188,18 +194,28 @@ export class Execution implements ExecutionContext {
       return Promise.resolve(undefined);
     }
     try {
-      const fn = this.actor.fn as (...args: unknown[]) => unknown;
-      return Promise.resolve(fn(...this.proxy.message.callArguments()));
+      return Promise.resolve(this.callActor());
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Call the actor here, or hand the call to the isolation pool for an isolated actor. */
+  private callActor(): unknown {
+    if (this.actor.options.isolation !== undefined && this.host.isolate !== undefined) {
+      this.call = this.host.isolate(this);
+      return this.call.promise;
+    }
+    const fn = this.actor.fn as (...args: unknown[]) => unknown;
+    return fn(...this.proxy.message.callArguments());
   }
 
   private fnDone(value: unknown, error: unknown, threw: boolean): void {
     if (this.fnSettled) return; // the function never started (see callWrapped)
     this.fnSettled = true;
     if (this.decided) {
-      if (this.aborted) {
+      // An isolated call is terminated with its member: there is nothing left to warn about.
+      if (this.aborted && this.call === undefined) {
         this.host.log.warn(
           `${clip(this.proxy.actorName)} returned after its message ${clip(this.proxy.messageId)} was interrupted; its slot is free again.`,
         );

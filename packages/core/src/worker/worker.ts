@@ -1,6 +1,8 @@
 import type { Broker } from "../broker.js";
 import { isInstance } from "../error-text.js";
 import { ActorNotFound, InvalidArgument, MiddlewareError } from "../errors.js";
+import type { IsolatedCall } from "../isolation/pool.js";
+import { WorkerPools } from "../isolation/worker-pools.js";
 import type { Logger } from "../logger.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -23,6 +25,11 @@ export interface WorkerOptions {
   delayPrefetch?: number;
   /** Idle ms after which a fetch returns empty. Default 1000. */
   workerTimeout?: number;
+  /**
+   * Threads (or child processes) in each isolation pool, for actors declared with
+   * `isolation`. Default: concurrency.
+   */
+  isolationThreads?: number;
 }
 
 export interface StopOptions {
@@ -63,6 +70,7 @@ export class Worker implements ExecutionHost {
   readonly prefetch: number;
   readonly delayPrefetch: number;
   readonly workerTimeout: number;
+  readonly isolationThreads: number;
   readonly log = lazyLogger("taskq.Worker");
   debug = false;
   private readonly actorLogs = new Map<string, Logger>();
@@ -87,6 +95,7 @@ export class Worker implements ExecutionHost {
   private resultsKept = false;
   /** Actors already warned about for a discarded return value (Dramatiq warns every time). */
   private readonly warnedDiscard = new Set<string>();
+  private pools: WorkerPools | undefined;
 
   constructor(broker: Broker, options: WorkerOptions = {}) {
     this.broker = broker;
@@ -98,6 +107,11 @@ export class Worker implements ExecutionHost {
       1000 * this.concurrency,
     );
     this.workerTimeout = positiveInt("workerTimeout", options.workerTimeout, 1000);
+    this.isolationThreads = positiveInt(
+      "isolationThreads",
+      options.isolationThreads,
+      this.concurrency,
+    );
     this.requested = options.queues === undefined ? undefined : new Set(options.queues);
   }
 
@@ -108,6 +122,15 @@ export class Worker implements ExecutionHost {
     this.state = "running";
     this.debug = this.log.isLevelEnabled?.("debug") ?? false;
     const b = this.broker;
+    // Before anything is fetched: an actor module that cannot be imported fails the boot.
+    const pools = new WorkerPools(this.isolationThreads, this.log);
+    try {
+      await pools.start(b);
+    } catch (err) {
+      this.state = "stopped";
+      throw err;
+    }
+    this.pools = pools;
     this.readHooks();
     const before = b.emitBefore("beforeWorkerBoot", this);
     if (before) await before;
@@ -246,6 +269,15 @@ export class Worker implements ExecutionHost {
       this.executing.add(execution);
       execution.start();
     }
+  }
+
+  /** ExecutionHost: run an isolated actor's message in its pool. */
+  isolate(execution: Execution): IsolatedCall {
+    const pools = this.pools as WorkerPools;
+    return pools.run(execution.actor, JSON.stringify(execution.proxy.message.asDict()), () => {
+      // Progress crosses the boundary; it is recorded once MessageState's setProgress
+      // (DESIGN §11) is in core.
+    });
   }
 
   /** ExecutionHost: the outcome is decided; ack, nack or give back. */
@@ -400,7 +432,8 @@ export class Worker implements ExecutionHost {
    * broker redelivers whatever is still unacked).
    */
   stop(options: StopOptions = {}): Promise<void> {
-    if (this.state === "new") {
+    if (this.state === "new" || (this.state === "stopped" && this.stopping === undefined)) {
+      // Never started, or its start failed (isolation pools that could not boot).
       this.state = "stopped";
       return Promise.resolve();
     }
@@ -445,6 +478,8 @@ export class Worker implements ExecutionHost {
         this.log.error({ err }, `Could not close the consumer of queue ${loop.queueName}.`);
       }
     }
+    // Still-running isolated calls are killed: no pool member outlives stop().
+    await this.pools?.close();
     this.state = "stopped";
     const after = this.broker.emitAfter("afterWorkerShutdown", this);
     if (after) await after;

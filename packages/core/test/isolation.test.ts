@@ -1,0 +1,255 @@
+// Isolation runs the built package: a pool thread imports the actor module with plain Node,
+// so both sides use dist/ (run `pnpm --filter @taskq/core build` first).
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import {
+  actor,
+  InvalidArgument,
+  IsolationError,
+  loadActorModule,
+  StubBroker,
+  TimeLimitExceeded,
+  Worker,
+} from "../dist/index.js";
+import type { CapturedLog } from "../dist/testing/index.js";
+import { captureLogs } from "../dist/testing/index.js";
+import * as fx from "./fixtures/isolated-actors.mjs";
+import * as px from "./fixtures/process-actors.mjs";
+
+const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href;
+
+let logs: CapturedLog[];
+let worker: InstanceType<typeof Worker>;
+
+beforeAll(async () => {
+  logs = captureLogs();
+  worker = new Worker(fx.broker, { concurrency: 2 });
+  await worker.start();
+});
+afterAll(async () => {
+  await worker.stop({ timeout: 5000 });
+});
+afterEach(async () => {
+  await fx.broker.flushAll();
+});
+
+function result(m: { getResult(o: object): Promise<unknown> }): Promise<unknown> {
+  return m.getResult({ backend: fx.results, block: true, timeout: 15_000 });
+}
+
+describe("isolation: thread", () => {
+  test("an actor that ignores its time limit is terminated, retried, and the worker keeps working", async () => {
+    const started = Date.now();
+    const spinning = await fx.spin.send();
+    // While the first spin runs, the other slot keeps serving messages.
+    const sums = await Promise.all([1, 2, 3].map((i) => fx.add.send(i, i)));
+    expect(await Promise.all(sums.map(result))).toEqual([2, 4, 6]);
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    const elapsed = Date.now() - started;
+    // Two attempts of a 1 s limit (maxRetries 1), each ended within 2 s of its start.
+    expect(elapsed).toBeGreaterThanOrEqual(2000);
+    expect(elapsed).toBeLessThan(2 * 2000 + 1000);
+    const dead = fx.broker.deadLetters.map((d) => d.message?.messageId);
+    expect(dead).toEqual([spinning.messageId]);
+    expect(fx.broker.deadLetters[0]?.message?.options.retries).toBe(1);
+    expect(String(fx.broker.deadLetters[0]?.message?.options.traceback)).toMatch(
+      /^TimeLimitExceeded: spin exceeded its time limit of 1000 ms/,
+    );
+
+    // The terminated threads were replaced: both slots still run isolated actors.
+    const after = await Promise.all([fx.add.send(20, 1), fx.add.send(20, 2)]);
+    expect(await Promise.all(after.map(result))).toEqual([21, 22]);
+  });
+
+  test("args and results cross as JSON, as on the wire", async () => {
+    const when = new Date("2024-01-02T03:04:05.000Z");
+    const m = await fx.echo.send({ when, list: [1, "x"], nested: { n: null, u: undefined } });
+    expect(await result(m)).toEqual({
+      when: when.toISOString(),
+      list: [1, "x"],
+      nested: { n: null },
+    });
+  });
+
+  test("a result JSON cannot carry fails the message with an EncodeError naming it", async () => {
+    await fx.mapResult.send();
+    await expect(fx.broker.join("default", { timeout: 15_000 })).rejects.toMatchObject({
+      name: "EncodeError",
+      message: expect.stringContaining("result.counts"),
+    });
+  });
+
+  test("getCurrentMessage() and getAbortSignal() work inside the thread", async () => {
+    const m = await fx.whereAmI.send();
+    const r = (await result(m)) as { threadId: number; messageId: string; signal: boolean };
+    expect(r.threadId).toBeGreaterThan(0);
+    expect(r.messageId).toBe(m.messageId);
+    expect(r.signal).toBe(true);
+  });
+
+  test("an error keeps its type and message, and `throws` matches it by class name", async () => {
+    await fx.fatal.send();
+    const join = fx.broker.join("default", { timeout: 15_000 });
+    await expect(join).rejects.toMatchObject({ name: "Fatal", message: "bad input 42" });
+    // throws: AppError (Fatal's parent): failed at once, not retried despite maxRetries 5.
+    expect(fx.broker.deadLetters).toHaveLength(1);
+    expect(fx.broker.deadLetters[0]?.message?.options.retries).toBeUndefined();
+    expect(logs.some((l) => l.msg.includes("with expected exception Fatal"))).toBe(true);
+  });
+
+  test("retries behave as without isolation (backoff, Retry with a delay)", async () => {
+    const m = await fx.flaky.send();
+    expect(await result(m)).toBe(2);
+    const later = await fx.later.send();
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    const dead = fx.broker.deadLetters.find(
+      (d) => d.message?.messageId === later.messageId,
+    )?.message;
+    expect(dead?.options.retries).toBe(1);
+    expect(String(dead?.options.traceback)).toMatch(/^Retry: /);
+  });
+
+  test("a 3 s CPU-bound isolated actor does not block the worker's event loop", async () => {
+    let worst = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 20);
+    try {
+      await fx.burn.send(3000);
+      await new Promise((r) => setTimeout(r, 100));
+      // A message sent while the burn runs starts (and ends) long before it is over.
+      const sent = Date.now();
+      const m = await fx.add.send(1, 1);
+      expect(await result(m)).toBe(2);
+      expect(Date.now() - sent).toBeLessThan(1500);
+      await fx.broker.join("default", { timeout: 15_000 });
+    } finally {
+      clearInterval(ticker);
+    }
+    // Without isolation the same call stalls the loop for 3 s (bench/ measures both).
+    expect(worst).toBeLessThan(1000);
+  });
+});
+
+describe("isolation: declaration and boot", () => {
+  test("isolation without actorModule outside the CLI is an error at declaration", () => {
+    const broker = new StubBroker();
+    expect(() => actor(() => 1, { broker, actorName: "lost", isolation: "thread" })).toThrow(
+      InvalidArgument,
+    );
+    expect(() => actor(() => 1, { broker, actorName: "lost", isolation: "thread" })).toThrow(
+      /no actorModule: pass actorModule: import\.meta\.url/,
+    );
+  });
+
+  test("loadActorModule gives the actors a module declares their actorModule", async () => {
+    const broker = new StubBroker();
+    const url = fixture("isolated-actors.mjs");
+    const a = await loadActorModule(url, async () =>
+      actor(() => 1, { broker, actorName: "loaded", isolation: "thread" }),
+    );
+    expect(a.options.actorModule).toBe(url);
+  });
+
+  test("an isolation value other than thread or process is refused", () => {
+    const broker = new StubBroker();
+    expect(() =>
+      actor(() => 1, {
+        broker,
+        actorName: "odd",
+        // @ts-expect-error: checked at run time too
+        isolation: "fiber",
+        actorModule: fixture("isolated-actors.mjs"),
+      }),
+    ).toThrow(/Option isolation of actor odd must be "thread" or "process"/);
+  });
+
+  test("a missing actor module is an error at worker boot, naming it", async () => {
+    const broker = new StubBroker();
+    const url = fixture("does-not-exist.mjs");
+    actor(() => 1, { broker, actorName: "ghost", isolation: "thread", actorModule: url });
+    const w = new Worker(broker, { concurrency: 1 });
+    const boot = w.start();
+    await expect(boot).rejects.toBeInstanceOf(IsolationError);
+    await expect(boot).rejects.toThrow(`could not import actor module ${url}`);
+    await w.stop();
+  });
+
+  test("an actor module that throws at import is an error at worker boot", async () => {
+    const broker = new StubBroker();
+    const url = fixture("boot-fails.mjs");
+    actor(() => 1, { broker, actorName: "heavy", isolation: "thread", actorModule: url });
+    const w = new Worker(broker, { concurrency: 1 });
+    await expect(w.start()).rejects.toThrow(
+      /boot-fails\.mjs: Error: cannot load the model weights/,
+    );
+  });
+
+  test("an actor its module does not declare is an error at worker boot", async () => {
+    const broker = new StubBroker();
+    const url = fixture("isolated-actors.mjs");
+    actor(() => 1, { broker, actorName: "elsewhere", isolation: "thread", actorModule: url });
+    const w = new Worker(broker, { concurrency: 1 });
+    await expect(w.start()).rejects.toThrow(
+      /not declared when their module was imported.*elsewhere/,
+    );
+  });
+
+  test("once worker.stop() resolves, no pool thread keeps the process alive", async () => {
+    const script = fileURLToPath(fixture("stop-exits.mjs"));
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += String(d);
+    });
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const t = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`the script did not exit after stop(); output: ${out}`));
+      }, 20_000);
+      child.on("exit", (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(out).toContain("stopped 3");
+    expect(code).toBe(0);
+  });
+});
+
+describe("isolation: process", () => {
+  test("runs in a child process and terminates a runaway call at its time limit", async () => {
+    const w = new Worker(px.broker, { concurrency: 1 });
+    await w.start();
+    try {
+      const m = await px.pid.send();
+      const pid = await m.getResult({ backend: px.results, block: true, timeout: 15_000 });
+      expect(typeof pid).toBe("number");
+      expect(pid).not.toBe(process.pid);
+
+      const started = Date.now();
+      await px.spinForever.send();
+      await px.broker.join("default", { timeout: 15_000, failFast: false });
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(String(px.broker.deadLetters[0]?.message?.options.traceback)).toMatch(
+        /^TimeLimitExceeded/,
+      );
+
+      // The killed process was replaced.
+      const again = await px.pid.send();
+      const pid2 = await again.getResult({ backend: px.results, block: true, timeout: 15_000 });
+      expect(pid2).not.toBe(pid);
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+});
+
+// Keeps TimeLimitExceeded imported for readers: it is what the dead letters above carry.
+void TimeLimitExceeded;
