@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { assertJsonable } from "../encoder.js";
+import { ActorNotFound, IsolationError } from "../errors.js";
 import { toWireError } from "./crossed-error.js";
 import type { FromPool, PoolInit, ToPool } from "./protocol.js";
 import { openRegistry } from "./registry.js";
@@ -27,7 +28,9 @@ function port(): Port {
       onMessage: (h) => process.on("message", (m) => h(m as ToPool)),
     };
   }
-  throw new Error("The taskq isolation entry runs only as a worker thread or a forked process");
+  throw new IsolationError(
+    "The taskq isolation entry runs only as a worker thread or a forked process",
+  );
 }
 
 const channel = port();
@@ -53,7 +56,8 @@ async function boot(init: PoolInit): Promise<void> {
 async function run(id: number, actorName: string, text: string): Promise<void> {
   try {
     const invoke = registry.get(actorName);
-    if (invoke === undefined) throw new Error(`Actor ${actorName} is not declared in this thread`);
+    if (invoke === undefined)
+      throw new ActorNotFound(`Actor ${actorName} is not declared in this thread`);
     const progress = async (value: unknown): Promise<void> => {
       channel.send({ type: "progress", id, value: JSON.stringify(value) });
     };
