@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import type {
   ConsumeOptions,
   Consumer,
+  DataQueue,
+  DataQueueOptions,
   DeadLetterInfo,
   JoinOptions,
   Message,
@@ -20,6 +22,8 @@ import {
   validateOptions,
 } from "@taskq/core";
 import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
+import type { DataScriptCommands } from "./data-scripts.js";
+import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
@@ -27,6 +31,7 @@ import { Maintenance } from "./maintenance.js";
 import { type RedisBrokerOptions, resolveOptions } from "./options.js";
 import type { ConsumerHost } from "./redis-consumer.js";
 import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
+import { RedisDataQueue } from "./redis-data-queue.js";
 import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
 import { WakeUps } from "./wake-ups.js";
@@ -54,7 +59,7 @@ export class RedisBroker extends Broker {
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;
   readonly log = lazyLogger("taskq.RedisBroker");
-  private readonly connection: RedisConnection<ScriptClient>;
+  private readonly connection: RedisConnection<ScriptClient & DataScriptCommands>;
   private readonly host: ConsumerHost;
   private readonly wakeUps: WakeUps;
   private readonly heartbeats: Heartbeat;
@@ -74,9 +79,9 @@ export class RedisBroker extends Broker {
     this.keys = new Keys(this.namespace, this.brokerId);
     const client =
       resolved.client ?? createClient("RedisBroker", resolved.url, resolved.connection);
-    this.client = withScripts(client);
+    this.client = withDataScripts(withScripts(client));
     this.connection = new RedisConnection({
-      client: this.client,
+      client: withDataScripts(this.client),
       owned: resolved.client === undefined,
       connectionTimeout: this.connectionTimeout,
       what: "broker",
@@ -222,6 +227,19 @@ export class RedisBroker extends Broker {
     set.add(consumer);
     this.heartbeats.start();
     return consumer;
+  }
+
+  /**
+   * A data queue on this broker's Redis (rpqueue's `Data`): batch `get` with leases or 0/1
+   * removal, each operation one Lua script; see `DataQueue` in `@taskq/core`.
+   */
+  override dataQueue<T = unknown>(name: string, options: DataQueueOptions = {}): DataQueue<T> {
+    if (this.closed) throw new ConnectionClosed("This RedisBroker is closed");
+    return new RedisDataQueue<T>(
+      { connection: this.connection, namespace: this.namespace, wakeUps: this.wakeUps },
+      name,
+      options,
+    );
   }
 
   /** Tell other workers this one is alive. Runs on its own timer, whatever the queues do. */

@@ -109,6 +109,11 @@ export class Waker {
     }
   }
 
+  /** Resolves once the subscription is in place (or failed): notices from then on are kept. */
+  ready(): Promise<unknown> {
+    return this.subscribed;
+  }
+
   /** A fetch is about to look at the queue: earlier notices are covered by it. */
   clear(): void {
     this.pending = false;

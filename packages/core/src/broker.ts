@@ -1,5 +1,6 @@
 import type { Actor } from "./actor.js";
 import type { ConsumeOptions, Consumer } from "./consumer.js";
+import type { DataQueue, DataQueueOptions } from "./data-queue.js";
 import { isInstance } from "./error-text.js";
 import {
   ActorNotFound,
@@ -528,6 +529,14 @@ export abstract class Broker {
   /** Delete a queue's dead letters; resolves to how many. */
   async purgeDeadLetters(_queueName: string): Promise<number> {
     throw new BrokerError(`${this.constructor.name} cannot purge dead letters`);
+  }
+
+  /**
+   * A queue of plain JSON items with batch reads, leases and dead items (rpqueue's `Data`);
+   * see `DataQueue`. Handles are cheap: every handle of one name works the same items.
+   */
+  dataQueue<T = unknown>(_name: string, _options: DataQueueOptions = {}): DataQueue<T> {
+    throw new BrokerError(`${this.constructor.name} has no data queues`);
   }
 
   /**

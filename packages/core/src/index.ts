@@ -36,6 +36,15 @@ export type {
 export type { ConsumeOptions, Consumer, FetchOptions } from "./consumer.js";
 export type { ExecutionContext } from "./context.js";
 export { getAbortSignal, getCurrentMessage, interruptMessage } from "./context.js";
+export type {
+  DataGetOptions,
+  DataIds,
+  DataPutOptions,
+  DataQueueOptions,
+  DataQueueSettings,
+  DataRefreshOptions,
+} from "./data-queue.js";
+export { DataQueue } from "./data-queue.js";
 export type { Encoder } from "./encoder.js";
 export {
   assertJsonable,

@@ -1,6 +1,7 @@
 import type { BrokerOptions, DeadLetterInfo, JoinOptions, QueueMessageCounts } from "../broker.js";
 import { Broker } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
+import type { DataQueue, DataQueueOptions } from "../data-queue.js";
 import { describeError } from "../error-text.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
 import { lazyLogger } from "../logger.js";
@@ -9,6 +10,7 @@ import { MessageProxy } from "../message-proxy.js";
 import { dqName, qName } from "../queue-names.js";
 import { renderBounded } from "../render.js";
 import { Fifo } from "../worker/fifo.js";
+import { StubDataQueue, StubDataStore } from "./stub-data-queue.js";
 
 const log = lazyLogger("taskq.StubBroker");
 
@@ -71,10 +73,20 @@ export class StubBroker extends Broker {
   private readonly dead: DeadLetter[] = [];
   private readonly reported = new WeakSet<DeadLetter>();
   private readonly joinWaiters = new Set<() => void>();
+  private readonly dataStores = new Map<string, StubDataStore>();
 
   constructor(options: StubBrokerOptions = {}) {
     super(options);
     this.failFastDefault = options.failFastDefault ?? true;
+  }
+
+  /** An in-memory data queue, shared by every handle of this name on this broker. */
+  override dataQueue<T = unknown>(name: string, options: DataQueueOptions = {}): DataQueue<T> {
+    const store = this.dataStores.get(name) ?? new StubDataStore();
+    // The constructor checks the name and options before the store is kept.
+    const queue = new StubDataQueue<T>(store, name, options);
+    this.dataStores.set(name, store);
+    return queue;
   }
 
   /** Every dead letter, oldest first. */

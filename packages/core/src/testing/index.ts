@@ -8,6 +8,8 @@ export type { BadInputConformanceOptions } from "./bad-input-conformance.js";
 export { badInputConformance } from "./bad-input-conformance.js";
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
+export type { DataQueueConformanceOptions } from "./data-queue-conformance.js";
+export { dataQueueConformance } from "./data-queue-conformance.js";
 export type { CapturedLog } from "./logs.js";
 export { captureLogs } from "./logs.js";
 export { maxOverlap } from "./overlap.js";
