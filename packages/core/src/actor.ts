@@ -93,8 +93,8 @@ const SEND_KEYS = new Set(["args", "kwargs", "delay", "queueName"]);
  * runs it. Calling the actor itself runs the function here and now.
  */
 export interface Actor<A extends unknown[] = unknown[], R = unknown> {
-  // biome-ignore lint/style/useShorthandFunctionType: an interface is what merges with the class.
   /** Run the function here and now, in this process, with no message and no middleware. */
+  // biome-ignore lint/style/useShorthandFunctionType: an interface is what merges with the class.
   (...args: A): Promise<R>;
 }
 
