@@ -5,7 +5,9 @@ import type { Options } from "tsup";
 export const library = {
   entry: { index: "src/index.ts" },
   format: ["esm", "cjs"],
-  dts: true,
+  // `@internal` members exist for other taskq modules (worker ↔ execution, broker ↔ consumer)
+  // and tests only: they stay out of the published typings.
+  dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: "node20",

@@ -2,6 +2,7 @@ import type { BrokerOptions, OptionCheck } from "@taskq/core";
 import { InvalidArgument, optionChecks, validateOptions } from "@taskq/core";
 import { redact } from "./connection.js";
 
+/** Options of `new RabbitmqBroker()`. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
   /** `amqp://user:pass@host:port/vhost`, or several for failover. Default `amqp://127.0.0.1:5672`. */
   url?: string | string[];

@@ -58,12 +58,17 @@ const JOIN_SUCCESSES = 3;
  * RabbitMQ restarts or channels close.
  */
 export class RabbitmqBroker extends Broker {
+  /** Whether `send` resolves only once RabbitMQ has confirmed the message. */
   readonly confirmDelivery: boolean;
+  /** The `x-max-priority` queues are declared with; undefined for none. */
   readonly maxPriority: number | undefined;
+  /** How long dead letters are kept in `<q>.XQ`, ms. */
   readonly deadMessageTtl: number;
   /** How long a send or a ping waits for a connection before failing, ms. */
   readonly connectionTimeout: number;
+  /** The broker's logger, `taskq.RabbitmqBroker`. */
   readonly log = lazyLogger("taskq.RabbitmqBroker");
+  /** @internal */
   readonly connection: AmqpConnection;
   private readonly topology: Topology;
   private readonly publisher: Publisher;

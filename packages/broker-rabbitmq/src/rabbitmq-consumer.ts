@@ -7,7 +7,9 @@ import type { Topology } from "./topology.js";
 
 /** A delivery, with the channel it came on: it can only be settled there. */
 export class RabbitmqMessageProxy extends MessageProxy {
+  /** @internal */
   readonly delivery: ConsumeMessage;
+  /** @internal */
   readonly channel: Channel;
   constructor(message: Message, delivery: ConsumeMessage, channel: Channel) {
     super(message);

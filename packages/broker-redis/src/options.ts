@@ -7,6 +7,7 @@ import {
 } from "@taskq/redis-common";
 import type { Redis, RedisOptions } from "ioredis";
 
+/** The options RedisBroker itself reads (the rest go to ioredis). */
 export interface RedisBrokerOwnOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
@@ -27,6 +28,9 @@ export interface RedisBrokerOwnOptions {
   maintenanceChance?: number;
 }
 
+/**
+ * Options of `new RedisBroker()`: the broker's own, the middleware list, and any ioredis option.
+ */
 export type RedisBrokerOptions = BrokerOptions &
   RedisBrokerOwnOptions &
   Omit<RedisOptions, keyof RedisBrokerOwnOptions>;

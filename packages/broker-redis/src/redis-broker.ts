@@ -50,14 +50,26 @@ const JOIN_INTERVAL = 50;
 export class RedisBroker extends Broker {
   /** The ioredis client (the broker's scripts are defined on it as commands). */
   readonly client: ScriptClient;
+  /** @internal */
   readonly keys: Keys;
+  /** Prefix of every key the broker writes. */
   readonly namespace: string;
+  /**
+   * This broker's id in the heartbeat registry: its unacked messages are given back once its
+   * heartbeat is older than `heartbeatTimeout`.
+   */
   readonly brokerId: string = randomUUID();
+  /**
+   * A broker whose heartbeat is older than this many ms is dead, and its messages are given back.
+   */
   readonly heartbeatTimeout: number;
+  /** How long dead letters are kept, ms. */
   readonly deadMessageTtl: number;
+  /** Fetches out of a million that also run maintenance. */
   readonly maintenanceChance: number;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;
+  /** The broker's logger, `taskq.RedisBroker`. */
   readonly log = lazyLogger("taskq.RedisBroker");
   private readonly connection: RedisConnection<ScriptClient & DataScriptCommands>;
   private readonly host: ConsumerHost;

@@ -7,6 +7,7 @@ import type { Waker } from "./wake-ups.js";
 
 /** A message fetched from Redis, with the id it has in the queue's list. */
 export class RedisMessageProxy extends MessageProxy {
+  /** @internal */
   readonly redisId: string;
   constructor(message: Message, redisId: string) {
     super(message);

@@ -26,6 +26,7 @@ export interface WorkerCommand {
   shutdownTimeout: number;
   /** Log at debug level (`--verbose`). */
   verbose: boolean;
+  /** Also run the module's schedules in the main process (`--scheduler`). */
   scheduler: boolean;
 }
 

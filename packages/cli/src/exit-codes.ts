@@ -15,6 +15,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** An error that ends the command with a given exit code and a message for the operator. */
 export class CliError extends Error {
+  /** The process exit code the command ends with. */
   readonly exitCode: ExitCode;
   constructor(exitCode: ExitCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -75,7 +75,9 @@ export type MessageBuildOptions<A extends unknown[]> = MessageOptions & {
 
 /** Any function an actor can wrap. */
 export type ActorFunction = (...args: never[]) => unknown;
+/** The parameter types of an actor function `F`. */
 export type ArgsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+/** What an actor function `F` resolves to (its awaited return type). */
 export type ResultOf<F> = F extends (...args: never[]) => infer R ? Awaited<R> : never;
 
 const DECLARATION_KEYS = new Set([
@@ -92,18 +94,25 @@ const SEND_KEYS = new Set(["args", "kwargs", "delay", "queueName"]);
  * runs it. Calling the actor itself runs the function here and now.
  */
 export interface Actor<A extends unknown[] = unknown[], R = unknown> {
+  /** Run the function here and now, in this process, with no message and no middleware. */
   // biome-ignore lint/style/useShorthandFunctionType: an interface is what merges with the class.
   (...args: A): Promise<R>;
 }
 
 export class Actor<A extends unknown[] = unknown[], R = unknown> {
+  /** The name messages use to find this actor on a worker. */
   declare readonly actorName: string;
+  /** The queue its messages go to, unless sent with one of `alternativeQueues`. */
   declare readonly queueName: string;
+  /** Lower runs first among messages a worker holds. Default 0. */
   declare readonly priority: number;
+  /** Other queues a message may be sent to with the `queueName` send option. */
   declare readonly alternativeQueues: readonly string[];
   /** Default options for this actor's messages (camelCase). */
   declare readonly options: Readonly<ActorOptions>;
+  /** The broker the actor is declared on, which its messages are sent through. */
   declare readonly broker: Broker;
+  /** The wrapped function, as declared. */
   declare readonly fn: (...args: A) => R | Promise<R>;
 
   /** Declares the actor on its broker. Most code uses `actor()` instead. */
@@ -248,6 +257,7 @@ export class Actor<A extends unknown[] = unknown[], R = unknown> {
     });
   }
 
+  /** `Actor(name)`, for log lines. */
   toString(): string {
     return `Actor(${this.actorName}, queueName=${this.queueName})`;
   }

@@ -1,14 +1,20 @@
 import type { BackoffStrategy } from "./options.js";
 
+/** Inputs of `computeBackoff`: how long to wait before retry number `retries + 1`. */
 export interface BackoffParams {
   /** Retries so far (0 before the first retry). */
   retries: number;
+  /** Backoff of the first retry, ms. */
   minBackoff: number;
+  /** Longest backoff, ms. */
   maxBackoff: number;
   /** Needed by the spread strategies; null means unbounded. */
   maxRetries: number | null;
+  /** How the backoff grows between retries. */
   strategy: BackoffStrategy;
+  /** Stretch the backoff by a random factor between 1 and 2 (see `MessageOptions.jitter`). */
   jitter: boolean;
+  /** Source of randomness in [0, 1) for jitter. Default `Math.random`. */
   random?: () => number;
 }
 

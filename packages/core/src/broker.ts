@@ -21,26 +21,31 @@ import { assertQueueName, dqName, qName } from "./queue-names.js";
 import { renderBounded } from "./render.js";
 import type { ResultReader } from "./results/types.js";
 
+/** Options every broker constructor accepts. */
 export interface BrokerOptions {
   /** The full middleware list; defaults to AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries. */
   middleware?: Middleware[];
 }
 
+/** Options of `broker.enqueue` and `broker.enqueueMany`. */
 export interface EnqueueOptions {
   /** Run no earlier than this many ms from now. */
   delay?: number;
 }
 
+/** Options of `broker.ping`. */
 export interface PingOptions {
   /** Give up after this many ms (default: the broker's connection timeout). */
   timeout?: number;
 }
 
+/** Options of `broker.join`. */
 export interface JoinOptions {
   /** Give up with QueueJoinTimeout after this many ms. */
   timeout?: number;
 }
 
+/** How many messages a queue holds, by state (`broker.getQueueMessageCounts`). */
 export interface QueueMessageCounts {
   /** Waiting in the queue. */
   ready: number;
@@ -98,8 +103,11 @@ export abstract class Broker {
   private middlewareList: Middleware[];
   private hooks = new Map<HookName, Middleware[]>();
   private actorOptionNames = new Set<string>();
+  /** The declared actors by name, for subclasses (read only: `declareActor` adds to it). */
   protected readonly actors = new Map<string, Actor>();
+  /** The declared queues, for subclasses (read only: `declareQueue` adds to it). */
   protected readonly queues = new Set<string>();
+  /** The delay queues of the declared queues, for subclasses (read only). */
   protected readonly delayQueues = new Set<string>();
   private queueListeners = new Set<(queueName: string) => void>();
   private version = 0;
@@ -132,6 +140,7 @@ export abstract class Broker {
    * Grows by one each time the middleware list changes: a worker caches what it derives from
    * the hook lists (whether ack hooks exist, whether results are stored) and re-reads them only
    * when this moves, so middleware added after `worker.start()` gets every hook.
+   * @internal
    */
   get middlewareVersion(): number {
     return this.version;
@@ -195,12 +204,13 @@ export abstract class Broker {
    * Option names actors on this broker may use whatever its middleware (LocalBroker: those
    * of the default middleware, which it accepts without a worker to apply them). Read while
    * the base constructor runs, so it must not depend on subclass fields.
+   * @internal
    */
   protected get implicitActorOptions(): readonly string[] {
     return [];
   }
 
-  /** Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
+  /** @internal Whether any middleware implements a hook; lets hot paths skip work nobody watches. */
   hasHook(name: HookName): boolean {
     return (this.hooks.get(name)?.length ?? 0) > 0;
   }
@@ -274,6 +284,7 @@ export abstract class Broker {
    * Runs `call` (an actor call) inside every middleware's `aroundProcessMessage`, the first
    * outermost; settles as `call()` does. Callers check `hasHook("aroundProcessMessage")`
    * first, so that a broker without wraps makes no closure or promise for them.
+   * @internal
    */
   emitAround(message: MessageProxy, call: () => Promise<unknown>): Promise<unknown> {
     const list = this.hooks.get("aroundProcessMessage");
@@ -353,12 +364,13 @@ export abstract class Broker {
   /** Subclass hook: a queue or delay queue was declared (lazy brokers just note it). */
   protected onQueueDeclared(_queueName: string): void {}
 
-  /** Call `listener` for each queue declared from now on; returns an unsubscribe function. */
+  /** @internal Call `listener` for each queue declared from now on; returns an unsubscribe function. */
   watchQueues(listener: (queueName: string) => void): () => void {
     this.queueListeners.add(listener);
     return () => this.queueListeners.delete(listener);
   }
 
+  /** The actor declared under `actorName`; ActorNotFound when there is none. */
   getActor(actorName: string): Actor {
     const actor = this.actors.get(actorName);
     if (actor === undefined)
@@ -373,14 +385,17 @@ export abstract class Broker {
     return this.actors.get(actorName);
   }
 
+  /** The names of every actor declared on this broker (a copy). */
   getDeclaredActors(): Set<string> {
     return new Set(this.actors.keys());
   }
 
+  /** The names of every queue declared on this broker, without delay queues (a copy). */
   getDeclaredQueues(): Set<string> {
     return new Set(this.queues);
   }
 
+  /** The names of the delay queues of the declared queues (a copy). */
   getDeclaredDelayQueues(): Set<string> {
     return new Set(this.delayQueues);
   }
@@ -462,6 +477,7 @@ export abstract class Broker {
   /**
    * Move a due delayed message from the delay queue a consumer read it from to its queue.
    * Brokers that can do it in one atomic step override `doPromote`.
+   * @internal
    */
   async promoteDelayed(consumer: Consumer, delayed: MessageProxy): Promise<void> {
     const target = delayed.message.copy({ queueName: qName(delayed.queueName) });
@@ -485,6 +501,10 @@ export abstract class Broker {
   /** Store one prepared message; resolve to it (or the copy actually stored). */
   protected abstract doEnqueue<R>(message: Message<R>): Promise<Message<R>>;
 
+  /**
+   * Store several prepared messages. This default calls `doEnqueue` for each in turn; brokers that
+   * can batch override it.
+   */
   protected async doEnqueueMany<R>(messages: readonly Message<R>[]): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
     for (const m of messages) out.push(await this.doEnqueue(m));
@@ -500,10 +520,15 @@ export abstract class Broker {
   /** Drop every message of a queue, its delay queue and its dead letters. */
   abstract flush(queueName: string): Promise<void>;
 
+  /** Drop every message of every declared queue (`flush` on each). */
   async flushAll(): Promise<void> {
     for (const q of this.queues) await this.flush(q);
   }
 
+  /**
+   * How many messages a queue holds: ready, delayed, dead and (where the broker can tell) in
+   * progress.
+   */
   abstract getQueueMessageCounts(queueName: string): Promise<QueueMessageCounts>;
 
   /**

@@ -1,5 +1,6 @@
 import type { MessageProxy } from "./message-proxy.js";
 
+/** Options of `broker.consume`. */
 export interface ConsumeOptions {
   /** How many unacked messages this consumer may hold. */
   prefetch?: number;
@@ -7,6 +8,7 @@ export interface ConsumeOptions {
   timeout?: number;
 }
 
+/** Options of `consumer.fetch`. */
 export interface FetchOptions {
   /** Resolve with no messages after this many idle ms. */
   timeout: number;
@@ -20,6 +22,7 @@ export interface FetchOptions {
  * when the consumer closes — or its process dies — is delivered again.
  */
 export interface Consumer {
+  /** The queue (or delay queue) this consumer reads. */
   readonly queueName: string;
   /**
    * Up to `max` messages, as soon as at least one is there; an empty array after
@@ -27,6 +30,7 @@ export interface Consumer {
    * here: the consumer dead-letters them and logs why.
    */
   fetch(max: number, options: FetchOptions): Promise<MessageProxy[]>;
+  /** The message is done: remove it from the queue for good. */
   ack(message: MessageProxy): void | Promise<void>;
   /**
    * Dead-letter the message. By then `message.message` carries why in its `traceback` option
@@ -37,5 +41,6 @@ export interface Consumer {
   nack(message: MessageProxy): void | Promise<void>;
   /** Give unprocessed messages back to their queue. */
   requeue(messages: readonly MessageProxy[]): Promise<void>;
+  /** Stop consuming; whatever is still unacked is delivered again. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import type { MessageProxy } from "./message-proxy.js";
 
 /** What the worker keeps about a message while its actor runs. */
 export interface ExecutionContext {
+  /** The message being processed, with its processing state. */
   readonly proxy: MessageProxy;
   /** The actor's AbortSignal, created on first use. */
   readonly signal: AbortSignal;

@@ -11,7 +11,9 @@ export const MAX_MESSAGE_DEPTH = 256;
 
 /** Turns message data into bytes and back. Decoding never executes code. */
 export interface Encoder {
+  /** Turn message data into bytes; an EncodeError for what cannot be carried. */
   encode(data: unknown): Uint8Array;
+  /** Turn bytes (or text) back into data; a DecodeError for what is malformed. */
   decode(data: Uint8Array | string): unknown;
   /**
    * Encoders whose output is text may also give it as a string: brokers that send text
@@ -109,6 +111,7 @@ function escapeNonAscii(ch: string): string {
 
 /** Compact JSON, byte-compatible with Dramatiq's JSONEncoder. The default. */
 export class JSONEncoder implements Encoder {
+  /** Compact JSON as UTF-8 bytes; an EncodeError naming the first value JSON cannot carry. */
   encode(data: unknown): Uint8Array {
     return Buffer.from(this.encodeText(data), "latin1");
   }
@@ -190,6 +193,10 @@ export function setEncoder(encoder: Encoder): void {
   current = encoder;
 }
 
+/**
+ * The encoder used for every message and stored result in this process (JSONEncoder unless
+ * `setEncoder` replaced it).
+ */
 export function getEncoder(): Encoder {
   return current;
 }

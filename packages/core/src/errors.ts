@@ -3,6 +3,10 @@
  * branch on `err.code` without depending on class identity across package copies.
  */
 export class TaskqError extends Error {
+  /**
+   * Stable code naming the error (`TASKQ_...`): branch on it rather than on the class, which
+   * differs between copies of the package.
+   */
   readonly code: string = "TASKQ_ERROR";
 
   constructor(message = "", options?: { cause?: unknown }) {
@@ -20,6 +24,7 @@ export class InvalidArgument extends TaskqError {
   override readonly code: string = "TASKQ_INVALID_ARGUMENT";
 }
 
+/** A broker could not do what was asked (base of the queue, actor and connection errors). */
 export class BrokerError extends TaskqError {
   override readonly code: string = "TASKQ_BROKER_ERROR";
 }
@@ -51,6 +56,10 @@ export class QueueJoinTimeout extends BrokerError {
   override readonly code = "TASKQ_QUEUE_JOIN_TIMEOUT";
 }
 
+/**
+ * The broker's server could not be reached or was lost (base of ConnectionClosed and
+ * ConnectionFailed).
+ */
 export class ConnectionError extends BrokerError {
   override readonly code: string = "TASKQ_CONNECTION_ERROR";
 }
@@ -82,6 +91,10 @@ export function connectionError(
   return new Kind(`Could not ${doing} on ${server} at ${where}: ${reason}`, { cause });
 }
 
+/**
+ * A rate limiter refused; thrown in an actor, the message is retried later without counting toward
+ * maxRetries.
+ */
 export class RateLimitExceeded extends TaskqError {
   override readonly code = "TASKQ_RATE_LIMIT_EXCEEDED";
 }
@@ -92,6 +105,7 @@ export class RateLimitExceeded extends TaskqError {
  */
 export class Retry extends TaskqError {
   override readonly code = "TASKQ_RETRY";
+  /** Retry after this many ms instead of the computed backoff; undefined for the backoff. */
   readonly delay: number | undefined;
 
   constructor(options: { message?: string; delay?: number } = {}) {
@@ -105,6 +119,7 @@ export class Retry extends TaskqError {
   }
 }
 
+/** Base of the errors of getting a result. */
 export class ResultError extends TaskqError {
   override readonly code: string = "TASKQ_RESULT_ERROR";
 }
@@ -122,7 +137,9 @@ export class ResultTimeout extends ResultError {
 /** The actor failed for good; the stored failure names the original error. */
 export class ResultFailure extends ResultError {
   override readonly code = "TASKQ_RESULT_FAILURE";
+  /** The class name of the error the actor failed with. */
   readonly origExcType: string;
+  /** The message of the error the actor failed with. */
   readonly origExcMsg: string;
 
   constructor(message: string, origExcType = "", origExcMsg = "") {
@@ -147,10 +164,12 @@ export class Interrupt extends TaskqError {
   override readonly code: string = "TASKQ_INTERRUPT";
 }
 
+/** The actor ran past its time limit; its AbortSignal aborts with this error. */
 export class TimeLimitExceeded extends Interrupt {
   override readonly code = "TASKQ_TIME_LIMIT_EXCEEDED";
 }
 
+/** The worker is stopping; actors with `notifyShutdown` get this through their AbortSignal. */
 export class Shutdown extends Interrupt {
   override readonly code = "TASKQ_SHUTDOWN";
 }
@@ -161,6 +180,7 @@ export class Shutdown extends Interrupt {
  */
 export class EncodeError extends TaskqError {
   override readonly code = "TASKQ_ENCODE_ERROR";
+  /** Where in the value the part that cannot be carried is (`args[0].when`). */
   readonly path: string;
 
   constructor(message: string, path: string) {

@@ -12,14 +12,17 @@ import type { Message } from "./message.js";
 
 /** Static options of a class-based actor; `abstract` applies to the class that sets it only. */
 export interface GenericActorMeta extends ActorDeclaration {
+  /** A shared base class, never declared as an actor itself. */
   abstract?: boolean;
 }
 
 type PerformingClass = abstract new () => { perform(...args: never[]): unknown };
 type ConcreteClass = new () => { perform(...args: never[]): unknown };
+/** The parameters of a GenericActor class's `perform`. */
 export type PerformArgs<C> = C extends abstract new () => { perform(...args: infer A): unknown }
   ? A
   : never;
+/** What a GenericActor class's `perform` resolves to. */
 export type PerformResult<C> = C extends abstract new () => { perform(...args: never[]): infer R }
   ? Awaited<R>
   : never;
@@ -59,8 +62,10 @@ function collectMeta(cls: Function): ActorDeclaration {
  * workers importing the module know it — or on its first `send`.
  */
 export abstract class GenericActor {
+  /** The actor's declaration (name, queue, options); `abstract: true` for a shared base. */
   static meta?: GenericActorMeta;
 
+  /** The actor's work: called with the message's arguments. */
   abstract perform(...args: never[]): unknown;
 
   /** Declare this class as an actor (once) and return the actor. */
@@ -68,6 +73,7 @@ export abstract class GenericActor {
     return declareClass(this) as unknown as Actor<PerformArgs<C>, PerformResult<C>>;
   }
 
+  /** Send a message to this class's actor (declaring it first if needed). */
   static send<C extends PerformingClass>(
     this: C,
     ...args: PerformArgs<C>
@@ -79,6 +85,7 @@ export abstract class GenericActor {
     }
   }
 
+  /** Send a message with options (`delay`, `queueName`, retry and other middleware options). */
   static sendWithOptions<C extends PerformingClass>(
     this: C,
     options: SendOptions<PerformArgs<C>>,
@@ -90,6 +97,7 @@ export abstract class GenericActor {
     }
   }
 
+  /** Build a message for this class's actor without sending it (for groups and pipelines). */
   static message<C extends PerformingClass, G extends LeadingArgs<PerformArgs<C>>>(
     this: C,
     ...args: G
@@ -97,6 +105,7 @@ export abstract class GenericActor {
     return typed<C>(this).message(...args);
   }
 
+  /** Build a message with options, without sending it. */
   static messageWithOptions<
     C extends PerformingClass,
     const O extends MessageBuildOptions<PerformArgs<C>>,

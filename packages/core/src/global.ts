@@ -11,6 +11,7 @@ export function setBroker(broker: Broker): void {
   (globalThis as Holder)[KEY] = broker;
 }
 
+/** The global broker (see `setBroker`); InvalidArgument when none is set. */
 export function getBroker(): Broker {
   const broker = (globalThis as Holder)[KEY];
   if (broker === undefined) {

@@ -7,20 +7,30 @@ import { renderBounded } from "./render.js";
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/** Structured fields of a log record; `err` is rendered with its stack. */
 export interface LogFields {
+  /** The error the record is about. */
   err?: unknown;
+  /** Any other field a logger may record. */
   [key: string]: unknown;
 }
 
+/** A log method: `log.info("text")` or `log.error({ err }, "text")`. */
 export interface LogFn {
+  /** Write `msg` (with `fields`, when given) at this method's level. */
   (msg: string): void;
   (fields: LogFields, msg: string): void;
 }
 
+/** What taskq writes its logs to. */
 export interface Logger {
+  /** Detail for debugging: each message received and completed. */
   debug: LogFn;
+  /** Normal operation: boot, shutdown. */
   info: LogFn;
+  /** Something went wrong and was handled (a retry, a lost connection being restored). */
   warn: LogFn;
+  /** Something failed (a message dead-lettered, a hook that threw). */
   error: LogFn;
   /** pino's child loggers; taskq passes `{ name }` to label its components. */
   child?(bindings: { name: string }): Logger;
@@ -59,6 +69,7 @@ function boundMessage(msg: unknown): string {
     : `${text.slice(0, MAX_MESSAGE)}…(${text.length - MAX_MESSAGE} more bytes)`;
 }
 
+/** Options of `new ConsoleLogger()`. */
 export interface ConsoleLoggerOptions {
   /** Lowest level written; defaults to `TASKQ_LOG_LEVEL` or `info`. */
   level?: LogLevel;
@@ -80,8 +91,11 @@ function envLevel(): LogLevel {
  * `[time] [PID n] [process] [name] [LEVEL] message`, errors followed by their stack.
  */
 export class ConsoleLogger implements Logger {
+  /** The lowest level written. */
   readonly level: LogLevel;
+  /** The component name shown in each line. */
   readonly name: string;
+  /** The process label shown in each line. */
   readonly processName: string;
   private readonly threshold: number;
   private readonly write: (line: string) => void;
@@ -107,9 +121,13 @@ export class ConsoleLogger implements Logger {
     });
   }
 
+  /** Write a debug line (when `level` is `debug`). */
   debug: LogFn = (a: LogFields | string, b?: string) => this.log("debug", a, b);
+  /** Write an info line. */
   info: LogFn = (a: LogFields | string, b?: string) => this.log("info", a, b);
+  /** Write a warning line. */
   warn: LogFn = (a: LogFields | string, b?: string) => this.log("warn", a, b);
+  /** Write an error line, followed by the error's stack when `fields.err` has one. */
   error: LogFn = (a: LogFields | string, b?: string) => this.log("error", a, b);
 
   // Logging must never be what fails: whatever a caller passes (a 10 MB message, an error
@@ -140,6 +158,7 @@ export function setLogger(logger: Logger): void {
   children.clear();
 }
 
+/** The current logger (see `setLogger`); with `name`, its child for that component. */
 export function getLogger(name?: string): Logger {
   if (name === undefined) return root;
   let child = children.get(name);

@@ -15,11 +15,12 @@ export class MessageProxy<R = unknown> {
   /**
    * Set by `giveBack()`: a hand-off (retry, callback, next pipeline step) could not be
    * enqueued, so the message must be neither acked nor dead-lettered but requeued.
+   * @internal
    */
   givenBack = false;
-  /** Why a hand-off failed (set by `giveBack()` and `handOffFailed()`). */
+  /** @internal Why a hand-off failed (set by `giveBack()` and `handOffFailed()`). */
   handOffError: unknown = undefined;
-  /** What could not be handed off ("the retry", "success callback x"...). */
+  /** @internal What could not be handed off ("the retry", "success callback x"...). */
   handOffWhat: string | undefined = undefined;
 
   constructor(message: Message<R>) {
@@ -42,24 +43,31 @@ export class MessageProxy<R = unknown> {
     this.current = this.current.copy({ options });
   }
 
+  /** The message's queue. */
   get queueName(): string {
     return this.message.queueName;
   }
+  /** The message's actor. */
   get actorName(): string {
     return this.message.actorName;
   }
+  /** The message's positional arguments. */
   get args(): readonly unknown[] {
     return this.message.args;
   }
+  /** The message's keyword arguments (from Python producers). */
   get kwargs(): Record<string, unknown> {
     return this.message.kwargs;
   }
+  /** The message's wire options (snake_case), as last set. */
   get options(): Record<string, unknown> {
     return this.message.options;
   }
+  /** The message's id. */
   get messageId(): string {
     return this.message.messageId;
   }
+  /** Epoch ms of the message's first enqueue. */
   get messageTimestamp(): number {
     return this.message.messageTimestamp;
   }
@@ -69,10 +77,12 @@ export class MessageProxy<R = unknown> {
     this.failed = true;
   }
 
+  /** Record the error the message failed with (read by Retries, Results and callbacks). */
   stuffException(error: unknown): void {
     this.exception = error;
   }
 
+  /** Forget the recorded error (a middleware that handled it). */
   clearException(): void {
     this.exception = undefined;
   }
@@ -102,6 +112,7 @@ export class MessageProxy<R = unknown> {
    * Write why the message failed into its `traceback` option (bounded, at most about 4 KB),
    * as Dramatiq's Retries does: the failed hand-off first, then the error of the attempt.
    * Called by the worker just before a nack, so dead-letter listings can show it.
+   * @internal
    */
   recordFailure(): void {
     const parts: string[] = [];
@@ -118,6 +129,7 @@ export class MessageProxy<R = unknown> {
     this.setOptions({ traceback: fitBytes(text, TRACEBACK_LIMIT) });
   }
 
+  /** The message as log lines show it (`Message.toString`). */
   toString(): string {
     return this.message.toString();
   }

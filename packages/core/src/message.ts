@@ -10,33 +10,55 @@ import type { GetResultOptions, ResultReader } from "./results/types.js";
 
 /** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
 export interface MessageData {
+  /** The queue the message is on (`<queue>.DQ` for a delayed message). */
   queue_name: string;
+  /** The actor to run. */
   actor_name: string;
+  /** Positional arguments. */
   args: unknown[];
+  /** Keyword arguments (from Python producers); `{}` when none. */
   kwargs: Record<string, unknown>;
+  /** Wire options (snake_case), read by brokers and middleware. */
   options: Record<string, unknown>;
+  /** The message's id (a UUID). */
   message_id: string;
+  /** Epoch ms of the first enqueue. */
   message_timestamp: number;
 }
 
+/** What `new Message()` takes; the missing fields get defaults. */
 export interface MessageFields {
+  /** The queue to put the message on. */
   queueName: string;
+  /** The actor to run. */
   actorName: string;
+  /** Positional arguments. */
   args: readonly unknown[];
+  /** Keyword arguments, for Python actors. Default `{}`. */
   kwargs?: Record<string, unknown>;
+  /** Wire options (snake_case). Default `{}`. */
   options?: Record<string, unknown>;
+  /** Default: a new UUID. */
   messageId?: string;
+  /** Epoch ms. Default: now. */
   messageTimestamp?: number;
 }
 
+/** What `message.copy()` changes; fields left out keep their value. */
 export interface MessageChanges {
+  /** A new queue. */
   queueName?: string;
+  /** A new actor. */
   actorName?: string;
+  /** New positional arguments. */
   args?: readonly unknown[];
+  /** New keyword arguments. */
   kwargs?: Record<string, unknown>;
   /** Merged into the existing options; a key set to undefined is removed. */
   options?: Record<string, unknown>;
+  /** A new id. */
   messageId?: string;
+  /** A new timestamp, epoch ms. */
   messageTimestamp?: number;
 }
 
@@ -57,12 +79,17 @@ declare const pending: unique symbol;
 export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
   /** Type-only: never set, it lets `pipeline()` read `Pending`. */
   declare readonly [pending]?: Pending;
+  /** The queue the message goes to (a delay queue while delayed). */
   readonly queueName: string;
+  /** The actor to run. */
   readonly actorName: string;
+  /** Positional arguments. */
   readonly args: readonly unknown[];
+  /** Keyword arguments, from Python producers; `{}` when none. */
   readonly kwargs: Record<string, unknown>;
   /** Wire options (snake_case), read by brokers and middleware. */
   readonly options: Record<string, unknown>;
+  /** The message's id (a UUID unless given). */
   readonly messageId: string;
   /** Epoch ms of the first enqueue; retries and delays keep it. */
   readonly messageTimestamp: number;
@@ -115,6 +142,7 @@ export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
     return Message.fromDict(parsed, data);
   }
 
+  /** The message in its wire form, encoded with the current encoder. */
   encode(): Uint8Array {
     return getEncoder().encode(this.asDict());
   }
@@ -126,6 +154,7 @@ export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
     return encoder.encodeText ? encoder.encodeText(dict) : encoder.encode(dict);
   }
 
+  /** The message in its wire form (Dramatiq's field names), as plain data. */
   asDict(): MessageData {
     return {
       queue_name: this.queueName,

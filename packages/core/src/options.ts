@@ -10,9 +10,11 @@ import { describeValue } from "./validate.js";
 /** An actor, or an actor's name: how callbacks are named. */
 export type ActorRef = string | { readonly actorName: string };
 
+/** An error class (a constructor), as `throws` lists them. */
 // biome-ignore lint/suspicious/noExplicitAny: constructor parameters are irrelevant here.
 export type ErrorClass = abstract new (...args: any[]) => unknown;
 
+/** How backoff grows between retries (Dramatiq's names). */
 export type BackoffStrategy =
   | "constant"
   | "linear"
@@ -90,6 +92,7 @@ export interface ActorOnlyOptions {
 /** Where an isolated actor runs: a worker thread or a child process of the worker. */
 export type Isolation = "thread" | "process";
 
+/** Every option an actor may be declared with: message options plus actor-only ones. */
 export interface ActorOptions extends MessageOptions, ActorOnlyOptions {}
 
 type Check = (value: unknown) => string | undefined;
@@ -223,6 +226,7 @@ export function toWireOptions(
   return out;
 }
 
+/** The actor name of an ActorRef (the string itself, or the actor's `actorName`). */
 export function actorRefName(ref: ActorRef): string {
   return typeof ref === "string" ? ref : ref.actorName;
 }

@@ -4,6 +4,7 @@ import { InvalidArgument } from "./errors.js";
 
 const QUEUE_NAME = /^[a-zA-Z_][a-zA-Z0-9._-]*$/;
 
+/** Whether `name` may name a queue: it must match `[a-zA-Z_][a-zA-Z0-9._-]*`. */
 export function isValidQueueName(name: string): boolean {
   return QUEUE_NAME.test(name);
 }
@@ -33,6 +34,7 @@ export function qName(queueName: string): string {
   return queueName;
 }
 
+/** Whether `queueName` is a delay queue (`<queue>.DQ`). */
 export function isDelayQueue(queueName: string): boolean {
   return queueName.endsWith(".DQ");
 }

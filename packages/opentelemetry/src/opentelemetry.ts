@@ -37,6 +37,7 @@ import { FIRST_ATTEMPT, getter, isEmpty, readCarrier, setter, TRACE_CTX } from "
 // `traceCtx`) would only be overwritten, so it is refused with the reason.
 defineOption("traceCtx", TRACE_CTX, () => "left to the OpenTelemetry middleware, which writes it");
 
+/** Options of `new OpenTelemetry()`. */
 export interface OpenTelemetryOptions {
   /** Where the spans go. Default: the global tracer provider, the one your SDK registered. */
   tracerProvider?: TracerProvider;

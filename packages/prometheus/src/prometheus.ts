@@ -21,6 +21,7 @@ defineOption("prometheusLabel", undefined, (v) =>
   typeof v === "string" && v.length > 0 ? undefined : "a non-empty string",
 );
 
+/** Options of `new Prometheus()`. */
 export interface PrometheusOptions extends ExpositionOptions {
   /**
    * Serve /metrics from this process. Default: yes, unless running under the taskq CLI, whose
@@ -45,6 +46,7 @@ const log = lazyLogger("taskq.prometheus");
  * worker processes; alone, this process serves its own.
  */
 export class Prometheus extends Middleware {
+  /** The prom-client registry the metrics are recorded into. */
   readonly registry: Registry;
   private readonly metrics: Metrics;
   private readonly children = new Map<string, Children>();

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { InvalidArgument } from "@taskq/core";
 
+/** Where /metrics is served. */
 export interface ExpositionOptions {
   /** Default: `TASKQ_PROM_HOST`, else `0.0.0.0`. */
   host?: string;

@@ -9,6 +9,7 @@ import {
 import type memjs from "memjs";
 import { casSet, gets } from "./cas.js";
 
+/** How to reach memcached: a server list, or a client of your own. */
 export interface MemcachedConnectionOptions {
   /** `host:port`, several comma-separated, or a list. Default `127.0.0.1:11211`. */
   servers?: string | string[];
@@ -16,6 +17,7 @@ export interface MemcachedConnectionOptions {
   client?: memjs.Client;
 }
 
+/** Options of `new MemcachedRateLimiterBackend()`. */
 export interface MemcachedRateLimiterBackendOptions extends MemcachedConnectionOptions {
   /** Prefix of every key. Default `taskq-ratelimits`. */
   namespace?: string;
@@ -42,7 +44,9 @@ const WAIT_MAX = 200;
  * block, so `wait` polls with backoff.
  */
 export class MemcachedRateLimiterBackend extends RateLimiterBackend {
+  /** The memjs client in use (yours when you passed `client`). */
   readonly client: memjs.Client;
+  /** Prefix of every key. */
   readonly namespace: string;
   private readonly owned: boolean;
   private readonly log = lazyLogger("taskq.MemcachedRateLimiterBackend");

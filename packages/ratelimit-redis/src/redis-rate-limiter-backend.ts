@@ -11,6 +11,7 @@ import {
 } from "@taskq/redis-common";
 import type { Redis, RedisOptions } from "ioredis";
 
+/** The options RedisRateLimiterBackend itself reads (the rest go to ioredis). */
 export interface RedisRateLimiterBackendOwnOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
@@ -25,6 +26,7 @@ export interface RedisRateLimiterBackendOwnOptions {
   connectionTimeout?: number;
 }
 
+/** Options of `new RedisRateLimiterBackend()`: its own, plus any ioredis option. */
 export type RedisRateLimiterBackendOptions = RedisRateLimiterBackendOwnOptions &
   Omit<RedisOptions, keyof RedisRateLimiterBackendOwnOptions>;
 
@@ -46,7 +48,9 @@ function lua(name: string): string {
  * Barrier wakes on the same notice.
  */
 export class RedisRateLimiterBackend extends RateLimiterBackend {
+  /** The ioredis client in use (yours when you passed `client`). */
   readonly client: Redis;
+  /** Prefix of every key. */
   readonly namespace: string;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;

@@ -8,6 +8,7 @@ import {
 } from "@taskq/memcached-common";
 import type memjs from "memjs";
 
+/** How to reach memcached: a server list, or a client of your own. */
 export interface MemcachedConnectionOptions {
   /** `host:port`, several comma-separated, or a list. Default `127.0.0.1:11211`. */
   servers?: string | string[];
@@ -15,6 +16,7 @@ export interface MemcachedConnectionOptions {
   client?: memjs.Client;
 }
 
+/** Options of `new MemcachedResultBackend()`. */
 export interface MemcachedResultBackendOptions
   extends ResultBackendOptions,
     MemcachedConnectionOptions {}
@@ -27,6 +29,7 @@ const CHECKS = { ...memcachedOptionChecks, encoder: optionChecks.object };
  * (100 ms, doubling, at most 1 s apart).
  */
 export class MemcachedResultBackend extends ResultBackend {
+  /** The memjs client in use (yours when you passed `client`). */
   readonly client: memjs.Client;
   private readonly owned: boolean;
 

@@ -11,6 +11,7 @@ import {
 } from "@taskq/redis-common";
 import type { Redis, RedisOptions } from "ioredis";
 
+/** The options RedisResultBackend itself reads (the rest go to ioredis). */
 export interface RedisResultBackendOwnOptions extends ResultBackendOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
@@ -23,6 +24,7 @@ export interface RedisResultBackendOwnOptions extends ResultBackendOptions {
   connectionTimeout?: number;
 }
 
+/** Options of `new RedisResultBackend()`: its own, plus any ioredis option. */
 export type RedisResultBackendOptions = RedisResultBackendOwnOptions &
   Omit<RedisOptions, keyof RedisResultBackendOwnOptions>;
 
@@ -38,6 +40,7 @@ const OWN = Object.keys(CHECKS);
  * waits on the server (a blocking move of the list onto itself), not by polling.
  */
 export class RedisResultBackend extends ResultBackend {
+  /** The ioredis client in use (yours when you passed `client`). */
   readonly client: Redis;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;

@@ -9,6 +9,7 @@ import type {
   StoredSchedule,
 } from "./store.js";
 
+/** Options of `new RedisScheduleStore()`. */
 export interface RedisScheduleStoreOptions {
   /** `redis://[:password@]host:port/db`; defaults to ioredis's default (127.0.0.1:6379). */
   url?: string;
@@ -61,7 +62,9 @@ function toState(flat: string[]): StoredSchedule | undefined {
  * scheduler processes send each tick once. Separate from the broker: works with RabbitMQ too.
  */
 export class RedisScheduleStore implements ScheduleStore {
+  /** The ioredis client in use (yours when you passed `client`). */
   readonly client: Redis;
+  /** Prefix of every key. */
   readonly namespace: string;
   private readonly ownsClient: boolean;
   private everReady = false;

@@ -38,14 +38,18 @@ export type ScheduleTarget = ScheduleActor | Message;
 
 /** The parts of an `Actor` a schedule uses; every actor has them. */
 export interface ScheduleActor {
+  /** The actor the schedule's messages run. */
   readonly actorName: string;
+  /** The queue they go to. */
   readonly queueName: string;
+  /** The broker they are sent through (unless the scheduler has its own). */
   readonly broker: Broker;
 }
 
 /** A schedule's spec as `list()` shows it: the cron pattern, or `{ every }` in ms. */
 export type ScheduleSpec = string | { every: number };
 
+/** Options of `new Scheduler()`. */
 export interface SchedulerOptions {
   /** Where messages go; default: each actor's broker (the global broker for messages). */
   broker?: Broker;
@@ -62,6 +66,7 @@ export interface SchedulerOptions {
   clock?: SchedulerClock;
 }
 
+/** Options of `scheduler.every()` and `scheduler.cron()`. */
 export interface ScheduleOptions {
   /** Arguments for the actor (not with a message target: they are in the message). */
   args?: readonly unknown[];
@@ -86,13 +91,17 @@ export interface ScheduleOptions {
 
 /** One schedule as `list()` reports it (times in ms since the epoch). */
 export interface ScheduleInfo {
+  /** The schedule's name, unique in its scheduler. */
   name: string;
+  /** When it runs: the cron pattern, or `{ every }` in ms. */
   spec: ScheduleSpec;
   /** The next tick; `null` when disabled (or no tick is left). */
   nextRun: number | null;
   /** The tick (or trigger time) of the last message sent; `null` before the first. */
   lastRun: number | null;
+  /** The id of the last message sent; `null` before the first. */
   lastMessageId: string | null;
+  /** Whether the schedule sends messages. */
   enabled: boolean;
 }
 
@@ -190,7 +199,9 @@ const iso = (t: number) => new Date(t).toISOString();
  * store before it is sent, and a claim whose scheduler died is taken over within seconds.
  */
 export class Scheduler {
+  /** Where the schedules keep their state. */
   readonly store: ScheduleStore;
+  /** IANA time zone of cron schedules that set none. */
   readonly timezone: string;
   private readonly broker: Broker | undefined;
   private readonly grace: number;

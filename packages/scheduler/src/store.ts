@@ -14,6 +14,7 @@ export type StoredSchedule = Partial<Record<ScheduleField, string>>;
 /** Per field: the value expected (or set), `null` meaning "absent" (or "delete it"). */
 export type ScheduleFields = Partial<Record<ScheduleField, string | null>>;
 
+/** What `store.compareAndSet()` resolves to. */
 export interface CompareAndSetResult {
   /** Whether every expected field matched and `set` was applied. */
   ok: boolean;

@@ -27,6 +27,7 @@ export class LocalBroker extends Broker {
     });
   }
 
+  /** @internal */
   protected override get implicitActorOptions(): readonly string[] {
     defaultOptionNames ??= defaultMiddleware().flatMap((m) => [...m.actorOptions]);
     return defaultOptionNames;

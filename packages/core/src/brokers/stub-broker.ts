@@ -16,6 +16,7 @@ const log = lazyLogger("taskq.StubBroker");
 
 /** A dead-lettered message of the stub broker. */
 export interface DeadLetter {
+  /** The queue the message died on. */
   queueName: string;
   /** The bytes as they were on the queue. */
   data: Uint8Array;
@@ -52,11 +53,13 @@ class StubProxy extends MessageProxy {
   }
 }
 
+/** Options of `new StubBroker()`. */
 export interface StubBrokerOptions extends BrokerOptions {
   /** Default of `join`'s failFast. Default true. */
   failFastDefault?: boolean;
 }
 
+/** Options of `StubBroker.join`. */
 export interface StubJoinOptions extends JoinOptions {
   /** Re-throw the error of a message that was dead-lettered. Default: the broker's failFastDefault (true). */
   failFast?: boolean;
@@ -68,6 +71,7 @@ export interface StubJoinOptions extends JoinOptions {
  * `failFast`, re-throws the error of a message that died.
  */
 export class StubBroker extends Broker {
+  /** Whether `join` re-throws a dead-lettered message's error when not told otherwise. */
   readonly failFastDefault: boolean;
   private readonly stubQueues = new Map<string, StubQueue>();
   private readonly dead: DeadLetter[] = [];

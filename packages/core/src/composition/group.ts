@@ -13,11 +13,13 @@ import type { StepInput } from "./step-types.js";
 /** Key of Group's type-only record of what its members take. */
 declare const input: unique symbol;
 
+/** Options of `group()` and `pipeline()`. */
 export interface CompositionOptions {
   /** Defaults to the global broker. */
   broker?: Broker;
 }
 
+/** Options of `group.run()` and `pipeline.run()`. */
 export interface RunOptions {
   /** Delay every first message by this many ms. */
   delay?: number;
@@ -41,10 +43,15 @@ export type ResultOfStep<S> =
 export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = unknown[]> {
   /** Type-only: never set, it lets `pipeline()` check what each member takes. */
   declare readonly [input]?: Input;
+  /** Tells a group from a pipeline or a message in a composition: always `"group"`. */
   readonly kind = "group" as const;
+  /** The broker the group's messages are sent through. */
   readonly broker: Broker;
+  /** The members, in group order: messages, pipelines and groups. */
   readonly children: readonly Step[];
+  /** Identifies the group's barrier and the results of its members (a UUID). */
   readonly groupId: string = randomUUID();
+  /** The messages sent once every member has succeeded (`addCompletionCallback`). */
   readonly completionCallbacks: Message[] = [];
 
   constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
@@ -61,6 +68,10 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
     return this;
   }
 
+  /**
+   * Send every member's first message (after the group's barrier is created); resolves to the group
+   * once the broker has them.
+   */
   async run(options: RunOptions = {}): Promise<this> {
     const barriers: Group<unknown[]>[] = [];
     const spec = groupSpec(this as Group<unknown[]>, undefined, barriers);
@@ -82,6 +93,7 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
     await this.getResults({ block: true, timeout: options.timeout });
   }
 
+  /** How many members have a stored result now (needs the Results middleware). */
   async completedCount(): Promise<number> {
     let count = 0;
     for (const child of this.children) {
@@ -90,6 +102,7 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
     return count;
   }
 
+  /** Whether every member has a stored result now (needs the Results middleware). */
   async completed(): Promise<boolean> {
     return (await this.completedCount()) === this.children.length;
   }

@@ -14,7 +14,9 @@ import type { Pipeline } from "./pipeline.js";
  */
 export type TargetData = { message: MessageData } | { group: GroupSpec };
 
+/** A group as it travels in a pipeline's message options (`pipe_target_group`). */
 export interface GroupSpec {
+  /** The group's id (its `groupId`), naming its barrier. */
   group_id: string;
   /** Each member's first step. */
   members: TargetData[];

@@ -29,8 +29,11 @@ type LastOf<C> = C extends readonly [...unknown[], infer L]
 export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
   /** Type-only: never set, it lets an enclosing `pipeline()` read `Input`. */
   declare readonly [input]?: Input;
+  /** Tells a pipeline from a group or a message in a composition: always `"pipeline"`. */
   readonly kind = "pipeline" as const;
+  /** The broker the pipeline's messages are sent through. */
   readonly broker: Broker;
+  /** The steps in order: messages and groups. */
   readonly steps: readonly (Message | Group<unknown[]>)[];
 
   constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
@@ -80,6 +83,7 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
     return count;
   }
 
+  /** Whether the last step has a stored result now (needs the Results middleware). */
   async completed(): Promise<boolean> {
     return (await this.completedCount()) === this.steps.length;
   }

@@ -33,6 +33,10 @@ type Refusing<Result, Input> = Input extends unknown
  * error names both: the previous step's result type and the parameters this step lacks.
  */
 export interface PipelineStepMismatch<PreviousResult, StepTakes> {
+  /**
+   * Shown by the compiler where a step cannot take the previous step's result: what that result is
+   * and what the step still takes.
+   */
   readonly "the previous step's result does not fit this step's remaining parameters": {
     previousResult: PreviousResult;
     stepTakes: StepTakes;

@@ -9,6 +9,7 @@ const log = lazyLogger("taskq.middleware.AgeLimit");
 
 /** Dead-letters messages older than `maxAge` ms (since their first enqueue) instead of running them. */
 export class AgeLimit extends Middleware {
+  /** Default age limit, ms, for actors that set none; `null` for none. */
   readonly maxAge: number | null;
 
   constructor(options: { maxAge?: number | null } = {}) {

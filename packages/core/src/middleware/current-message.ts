@@ -8,6 +8,10 @@ import { Middleware } from "./middleware.js";
  * it to a broker changes nothing.
  */
 export class CurrentMessage extends Middleware {
+  /**
+   * The message whose actor is running here (`getCurrentMessage()`), or undefined outside a worker-
+   * run actor.
+   */
   static getCurrentMessage<R = unknown>(): Message<R> | undefined {
     return getCurrentMessage<R>();
   }

@@ -17,6 +17,7 @@ import { Middleware } from "./middleware.js";
 
 const log = lazyLogger("taskq.middleware.GroupCallbacks");
 
+/** Options of `new GroupCallbacks()`. */
 export interface GroupCallbacksOptions {
   /** How long a group's barrier lives, ms. Default 1 day. */
   barrierTtl?: number;
@@ -30,8 +31,11 @@ export interface GroupCallbacksOptions {
  * group order. Members count down a Barrier on the rate limiter backend.
  */
 export class GroupCallbacks extends Middleware {
+  /** Where group barriers are kept; shared by every worker of the groups. */
   readonly rateLimiterBackend: RateLimiterBackend;
+  /** How long a group's barrier lives, ms. */
   readonly barrierTtl: number;
+  /** How long the last member waits for the others' stored results, ms. */
   readonly resultTimeout: number;
 
   constructor(rateLimiterBackend: RateLimiterBackend, options: GroupCallbacksOptions = {}) {

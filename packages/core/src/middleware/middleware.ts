@@ -8,8 +8,11 @@ import type { Worker } from "../worker/worker.js";
 /** What a hook may return: hooks may be async, and a sync one costs no await. */
 export type Awaitable = void | Promise<void>;
 
+/** How the actor ended, for `afterProcessMessage`: `result` on success, `exception` on failure. */
 export interface AfterProcessOutcome {
+  /** What the actor returned, when it succeeded. */
   result?: unknown;
+  /** What the actor threw, when it failed. */
   exception?: unknown;
 }
 
@@ -20,24 +23,39 @@ export interface AfterProcessOutcome {
  * Declaration hooks run synchronously (actors are declared at import time).
  */
 export interface MiddlewareHooks {
+  /** Before a processed message is acked. */
   beforeAck?(broker: Broker, message: MessageProxy): Awaitable;
+  /** After a processed message was acked. */
   afterAck?(broker: Broker, message: MessageProxy): Awaitable;
+  /** Before a failed message is dead-lettered. */
   beforeNack?(broker: Broker, message: MessageProxy): Awaitable;
+  /** After a failed message was dead-lettered. */
   afterNack?(broker: Broker, message: MessageProxy): Awaitable;
+  /** Before an actor is declared; throw to refuse it. */
   beforeDeclareActor?(broker: Broker, actor: Actor): void;
+  /** After an actor was declared. */
   afterDeclareActor?(broker: Broker, actor: Actor): void;
+  /** Before a queue is declared. */
   beforeDeclareQueue?(broker: Broker, queueName: string): void;
+  /** After a queue was declared. */
   afterDeclareQueue?(broker: Broker, queueName: string): void;
+  /** After a queue's delay queue was declared. */
   afterDeclareDelayQueue?(broker: Broker, queueName: string): void;
+  /** Before a message is enqueued; `delay` in ms when delayed. */
   beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
+  /** After the broker has a message; `delay` in ms when delayed. */
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
+  /** In a worker, before a delayed message is held until due. */
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /** In a worker, before the actor runs; throw SkipMessage to skip it. */
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /** In a worker, after the actor has returned or thrown (or was interrupted). */
   afterProcessMessage?(
     broker: Broker,
     message: MessageProxy,
     outcome: AfterProcessOutcome,
   ): Awaitable;
+  /** In a worker, after a message was skipped (SkipMessage from a `before` hook). */
   afterSkipMessage?(broker: Broker, message: MessageProxy): Awaitable;
   /**
    * Wraps the actor call: `call()` runs the actor (inside any later middleware's wrap) and
@@ -52,10 +70,18 @@ export interface MiddlewareHooks {
     message: MessageProxy,
     call: () => Promise<unknown>,
   ): Promise<unknown>;
+  /**
+   * Dramatiq's hook for a worker process having booted; taskq's worker and CLI do not emit it
+   * today.
+   */
   afterProcessBoot?(broker: Broker): Awaitable;
+  /** When a worker starts, before it consumes. */
   beforeWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
+  /** When a worker has started consuming. */
   afterWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
+  /** When a worker begins to stop. */
   beforeWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
+  /** When a worker has stopped. */
   afterWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
   /**
    * `broker.close()` has closed the broker's connections: release what this middleware
@@ -64,8 +90,10 @@ export interface MiddlewareHooks {
   afterBrokerClose?(broker: Broker): Awaitable;
 }
 
+/** The name of a middleware hook. */
 export type HookName = keyof MiddlewareHooks;
 
+/** Every hook name, in declaration order. */
 export const HOOK_NAMES: readonly HookName[] = [
   "beforeAck",
   "afterAck",
@@ -97,6 +125,7 @@ export const HOOK_NAMES: readonly HookName[] = [
  * middleware knows is an error rather than a silent no-op.
  */
 export abstract class Middleware {
+  /** The actor options this middleware reads (camelCase names). Default: none. */
   get actorOptions(): readonly string[] {
     return [];
   }
@@ -127,6 +156,7 @@ export interface MainProcessModule {
 
 /** What a supervisor gives a main-process module. */
 export interface MainProcessContext {
+  /** The `options` of the middleware's `mainProcessModule`. */
   options: unknown;
   /** Ask every ready worker process; resolves to their answers (from `answerMainProcess`). */
   ask(topic: string): Promise<unknown[]>;
@@ -134,6 +164,7 @@ export interface MainProcessContext {
 
 /** A main-process module's handle: closed when the supervisor stops. */
 export interface MainProcessHandle {
+  /** Release what the module holds (a server, timers). */
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import { Middleware } from "./middleware.js";
 
 const log = lazyLogger("taskq.middleware.Retries");
 
+/** Default backoff of the first retry, ms (15 s). */
 export const DEFAULT_MIN_BACKOFF = 15_000;
 /** Also the ceiling of any backoff: longer delays are not reliable on every broker. */
 export const DEFAULT_MAX_BACKOFF = 7 * 24 * 3600 * 1000;
@@ -22,6 +23,7 @@ export const DEFAULT_RATE_LIMIT_BACKOFF = 100;
 /** Longest backoff after `RateLimitExceeded`s in a row, ms. */
 export const DEFAULT_RATE_LIMIT_MAX_BACKOFF = 5000;
 
+/** Options of `new Retries()`: defaults for actors that set none. */
 export interface RetriesOptions {
   /** Retries before a message is dead-lettered; `null` retries forever. Default 20. */
   maxRetries?: number | null;
@@ -52,13 +54,21 @@ const checkCount = optionChecks.orNull(optionChecks.nonNegativeInteger);
  * `RateLimitExceeded` is not a failure: the message is retried soon, and without limit.
  */
 export class Retries extends Middleware {
+  /** Default retries before a message is dead-lettered; `null` retries forever. */
   readonly maxRetries: number | null;
+  /** Default backoff of the first retry, ms. */
   readonly minBackoff: number;
+  /** Default longest backoff, ms. */
   readonly maxBackoff: number;
+  /** Default `(retriesSoFar, error) => boolean`, taking precedence over maxRetries. */
   readonly retryWhen: ((retries: number, error: unknown) => boolean) | undefined;
+  /** Default growth of the backoff between retries. */
   readonly backoffStrategy: BackoffStrategy;
+  /** Whether backoffs are stretched by a random factor by default. */
   readonly jitter: boolean;
+  /** Default backoff after a `RateLimitExceeded`, ms. */
   readonly rateLimitBackoff: number;
+  /** Default longest backoff after `RateLimitExceeded`s in a row, ms. */
   readonly rateLimitMaxBackoff: number;
 
   constructor(options: RetriesOptions = {}) {

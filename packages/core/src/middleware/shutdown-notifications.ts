@@ -10,6 +10,7 @@ import { Middleware } from "./middleware.js";
  * their AbortSignal aborts with Shutdown and the message is retried. Others may finish.
  */
 export class ShutdownNotifications extends Middleware {
+  /** Default for actors that do not set `notifyShutdown`. */
   readonly notifyShutdown: boolean;
 
   constructor(options: { notifyShutdown?: boolean } = {}) {

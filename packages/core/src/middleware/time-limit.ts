@@ -20,6 +20,7 @@ type Timed = MessageProxy & { [DEADLINE]?: DeadlineHandle<MessageProxy> };
  * that ignores the signal keeps its concurrency slot until it returns.
  */
 export class TimeLimit extends Middleware {
+  /** Default time limit, ms, for actors that set none; `null` for none. */
   readonly timeLimit: number | null;
   private readonly deadlines = new Deadlines<MessageProxy>((message, ms) =>
     this.expire(message, ms),

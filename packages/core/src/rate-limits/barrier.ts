@@ -1,6 +1,7 @@
 import { positive } from "./rate-limiter.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
+/** Options of `barrier.wait()`. */
 export interface BarrierWaitOptions {
   /** Wait for the other parties (default) or only report whether this call released the barrier. */
   block?: boolean;
@@ -14,8 +15,11 @@ export interface BarrierWaitOptions {
  * Use a fresh key (a UUID) per barrier.
  */
 export class Barrier {
+  /** Where the barrier is kept. */
   readonly backend: RateLimiterBackend;
+  /** The barrier's key on the backend. */
   readonly key: string;
+  /** How long the barrier lives, ms. */
   readonly ttl: number;
   private readonly eventsKey: string;
 

@@ -1,6 +1,7 @@
 import { positive, RateLimiter } from "./rate-limiter.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
+/** Options of `new BucketRateLimiter()`. */
 export interface BucketRateLimiterOptions {
   /** Operations per bucket. Default 1. */
   limit?: number;
@@ -14,7 +15,9 @@ export interface BucketRateLimiterOptions {
  * WindowRateLimiter does not have that weakness.
  */
 export class BucketRateLimiter extends RateLimiter {
+  /** Operations allowed per bucket. */
   readonly limit: number;
+  /** Bucket length, ms. */
   readonly bucket: number;
 
   constructor(backend: RateLimiterBackend, key: string, options: BucketRateLimiterOptions = {}) {

@@ -1,6 +1,7 @@
 import { positive, RateLimiter } from "./rate-limiter.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
+/** Options of `new ConcurrentRateLimiter()`. */
 export interface ConcurrentRateLimiterOptions {
   /** Holders at once. Default 1: a distributed mutex. */
   limit?: number;
@@ -10,7 +11,9 @@ export interface ConcurrentRateLimiterOptions {
 
 /** At most `limit` holders of `key` at once, across every process sharing the backend. */
 export class ConcurrentRateLimiter extends RateLimiter {
+  /** Operations allowed at once. */
   readonly limit: number;
+  /** How long a slot counts if its holder dies without releasing it, ms. */
   readonly ttl: number;
 
   constructor(

@@ -1,6 +1,7 @@
 import { InvalidArgument, RateLimitExceeded } from "../errors.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
+/** Options of `rateLimiter.acquire()`. */
 export interface AcquireOptions {
   /** Reject with RateLimitExceeded when no slot is free (default); otherwise resolve undefined. */
   raiseOnFailure?: boolean;
@@ -8,7 +9,9 @@ export interface AcquireOptions {
 
 /** Runs functions inside slots that a backend shares across processes. */
 export abstract class RateLimiter {
+  /** Where the limiter's counters are kept. */
   readonly backend: RateLimiterBackend;
+  /** The limiter's key on the backend: limiters with the same key share the limit. */
   readonly key: string;
 
   constructor(backend: RateLimiterBackend, key: string) {

@@ -1,6 +1,7 @@
 import { positive, RateLimiter } from "./rate-limiter.js";
 import type { RateLimiterBackend } from "./rate-limiter-backend.js";
 
+/** Options of `new WindowRateLimiter()`. */
 export interface WindowRateLimiterOptions {
   /** Operations per window. Default 1. */
   limit?: number;
@@ -13,7 +14,9 @@ export interface WindowRateLimiterOptions {
  * summed over the window at each acquire.
  */
 export class WindowRateLimiter extends RateLimiter {
+  /** Operations allowed in any window. */
   readonly limit: number;
+  /** Window length, ms. */
   readonly window: number;
 
   constructor(backend: RateLimiterBackend, key: string, options: WindowRateLimiterOptions = {}) {

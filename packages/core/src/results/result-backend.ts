@@ -8,15 +8,20 @@ import type { GetResultOptions, ResultReader } from "./types.js";
 
 /** What a backend's `load` returns when nothing is stored under a key. */
 export const Missing: unique symbol = Symbol("taskq.results.Missing");
+/** What a backend's `load` returns: the decoded value, or Missing. */
 export type Loaded = unknown | typeof Missing;
 
 /** The fields of a message that name its result. */
 export interface ResultKeyFields {
+  /** The message's queue. */
   readonly queueName: string;
+  /** The message's actor. */
   readonly actorName: string;
+  /** The message's id. */
   readonly messageId: string;
 }
 
+/** Options every result backend accepts. */
 export interface ResultBackendOptions {
   /** Prefix of every key. Default `taskq-results` (Dramatiq's is `dramatiq-results`). */
   namespace?: string;
@@ -26,6 +31,7 @@ export interface ResultBackendOptions {
 
 /** Dramatiq's marker of a stored failure. */
 const CANARY = "dramatiq.results.Result";
+/** How long `getResult({ block: true })` waits by default, ms (10 s). */
 export const DEFAULT_RESULT_TIMEOUT = 10_000;
 
 /** The JSON Dramatiq stores for an actor's failure: `{ __t, exn: { type, msg } }`. */
@@ -51,7 +57,9 @@ export function unwrapResult(value: unknown): unknown {
  * Subclasses implement `load` and `store`, and may replace the polling `waitFor`.
  */
 export abstract class ResultBackend implements ResultReader {
+  /** Prefix of every key. */
   readonly namespace: string;
+  /** Encodes stored values. */
   readonly encoder: Encoder;
 
   constructor(options: ResultBackendOptions = {}) {
@@ -59,6 +67,10 @@ export abstract class ResultBackend implements ResultReader {
     this.encoder = options.encoder ?? getEncoder();
   }
 
+  /**
+   * The key a message's result is stored under: Dramatiq's md5 of
+   * `namespace:queue:actor:messageId`.
+   */
   buildMessageKey(message: ResultKeyFields): string {
     const key = `${this.namespace}:${qName(message.queueName)}:${message.actorName}:${message.messageId}`;
     return createHash("md5").update(key, "utf8").digest("hex");
@@ -84,10 +96,14 @@ export abstract class ResultBackend implements ResultReader {
     return unwrapResult(value) as R;
   }
 
+  /** Store an actor's result for `ttl` ms. */
   storeResult(message: ResultKeyFields, result: unknown, ttl: number): Promise<void> {
     return this.store(this.buildMessageKey(message), result, ttl);
   }
 
+  /**
+   * Store an actor's failure (Dramatiq's JSON) for `ttl` ms; `getResult` then throws ResultFailure.
+   */
   storeException(message: ResultKeyFields, error: unknown, ttl: number): Promise<void> {
     return this.store(this.buildMessageKey(message), wrapException(error), ttl);
   }
@@ -115,10 +131,12 @@ export abstract class ResultBackend implements ResultReader {
     }
   }
 
+  /** Encode a value to store, with `encoder`. */
   protected encode(value: unknown): Uint8Array {
     return this.encoder.encode(value);
   }
 
+  /** Decode a stored value, with `encoder`. */
   protected decode(data: Uint8Array | string): unknown {
     return this.encoder.decode(data);
   }

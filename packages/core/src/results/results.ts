@@ -13,7 +13,9 @@ import type { ResultBackend } from "./result-backend.js";
 
 const log = lazyLogger("taskq.middleware.Results");
 
+/** Options of `new Results()`. */
 export interface ResultsOptions {
+  /** Where results are stored. */
   backend: ResultBackend;
   /** Store every actor's results unless the actor says otherwise. Default false. */
   storeResults?: boolean;
@@ -27,8 +29,11 @@ export interface ResultsOptions {
  * skipped without failing.
  */
 export class Results extends Middleware {
+  /** Where results are stored. */
   readonly backend: ResultBackend;
+  /** Whether actors that do not say otherwise store their results. */
   readonly storeResults: boolean;
+  /** Default lifetime of a stored result, ms. */
   readonly resultTtl: number;
   /** Actors warned about for a discarded return value: once each (Dramatiq warns every time). */
   private readonly warned = new Set<string>();

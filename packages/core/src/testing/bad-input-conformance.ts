@@ -9,6 +9,7 @@ import { Worker } from "../worker/worker.js";
 import type { MakeBroker } from "./broker-conformance.js";
 import { sleep, waitUntil } from "./wait.js";
 
+/** Options of `badInputConformance`. */
 export interface BadInputConformanceOptions {
   /** A fresh broker whose queues start empty. */
   makeBroker: MakeBroker;

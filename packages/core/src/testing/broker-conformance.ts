@@ -11,8 +11,10 @@ import { gate, sleep, waitUntil } from "./wait.js";
 const eventually = (check: () => boolean | Promise<boolean>, what: string) =>
   waitUntil(check, { what });
 
+/** Makes a fresh broker for one test of a conformance suite. */
 export type MakeBroker = () => Broker | Promise<Broker>;
 
+/** Options of `brokerConformance`. */
 export interface BrokerConformanceOptions {
   /** Suite title. Default "broker conformance". */
   name?: string;

@@ -1,11 +1,15 @@
 import type { LogFields, Logger, LogLevel } from "../logger.js";
 import { setLogger } from "../logger.js";
 
+/** One log record captured by `captureLogs`. */
 export interface CapturedLog {
+  /** Its level. */
   level: LogLevel;
   /** The component that logged (`taskq.Worker`, ...). */
   name: string;
+  /** Its text. */
   msg: string;
+  /** The error it carried (`fields.err`), if any. */
   err?: unknown;
 }
 

@@ -9,12 +9,16 @@ import { WindowRateLimiter } from "../rate-limits/window-rate-limiter.js";
 import { trackInstances } from "./instances.js";
 import { gate, sleep } from "./wait.js";
 
+/** Makes a fresh rate limiter backend for one test of the conformance suite. */
 export type MakeRateLimiterBackend = () => RateLimiterBackend | Promise<RateLimiterBackend>;
 
+/** Options of `rateLimiterBackendConformance`. */
 export interface RateLimiterBackendConformanceOptions {
+  /** Suite title. Default "rate limiter backend conformance". */
   name?: string;
   /** Per-test timeout, ms. Default 30 000. */
   timeout?: number;
+  /** Release a backend after a test (close its connection). */
   destroy?: (backend: RateLimiterBackend) => Promise<void>;
   /** Smallest TTL the backend honours, ms (memcached counts whole seconds). Default 200. */
   minTtl?: number;

@@ -6,9 +6,12 @@ import type { ResultBackend } from "../results/result-backend.js";
 import { trackInstances } from "./instances.js";
 import { sleep } from "./wait.js";
 
+/** Makes a fresh result backend for one test of the conformance suite. */
 export type MakeResultBackend = () => ResultBackend | Promise<ResultBackend>;
 
+/** Options of `resultBackendConformance`. */
 export interface ResultBackendConformanceOptions {
+  /** Suite title. Default "result backend conformance". */
   name?: string;
   /** Per-test timeout, ms. Default 30 000. */
   timeout?: number;

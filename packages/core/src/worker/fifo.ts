@@ -3,10 +3,12 @@ export class Fifo<T> {
   private items: (T | undefined)[] = [];
   private head = 0;
 
+  /** How many items are queued. */
   get size(): number {
     return this.items.length - this.head;
   }
 
+  /** Add an item at the back. */
   push(item: T): void {
     this.items.push(item);
   }
@@ -22,6 +24,7 @@ export class Fifo<T> {
     return this.head < this.items.length ? this.items[this.head] : undefined;
   }
 
+  /** Take the item at the front; undefined when empty. */
   shift(): T | undefined {
     if (this.head >= this.items.length) return undefined;
     const item = this.items[this.head];

@@ -10,10 +10,10 @@ import { dqName, isDelayQueue } from "../queue-names.js";
 import { clip, renderBounded } from "../render.js";
 import { ConsumerLoop } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
-import type { ExecutionHost } from "./execution.js";
 import { Execution } from "./execution.js";
 import { WorkQueue } from "./work-queue.js";
 
+/** Options of `new Worker()`. */
 export interface WorkerOptions {
   /** Queues to consume; defaults to every queue declared on the broker, now or later. */
   queues?: Iterable<string>;
@@ -32,6 +32,7 @@ export interface WorkerOptions {
   isolationThreads?: number;
 }
 
+/** Options of `worker.stop()`. */
 export interface StopOptions {
   /** How long running actors may take to finish, ms. Default 10 minutes. */
   timeout?: number;
@@ -64,14 +65,23 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
  * delay queue, a shared priority work queue, `concurrency` actor calls at once. Delayed
  * messages wait in memory until due, then move to their queue.
  */
-export class Worker implements ExecutionHost {
+// Not `implements ExecutionHost`: its members are stripped from the typings, so they must not name it.
+export class Worker {
+  /** The broker whose queues this worker consumes. */
   readonly broker: Broker;
+  /** Actor calls in flight at once (the `concurrency` option, default 8). */
   readonly concurrency: number;
+  /** Unacked messages each queue's consumer may hold (default 2 × concurrency). */
   readonly prefetch: number;
+  /** Delayed messages each delay queue's consumer may hold (default 1000 × concurrency). */
   readonly delayPrefetch: number;
+  /** Idle ms after which a fetch returns empty (default 1000). */
   readonly workerTimeout: number;
+  /** Threads (or child processes) in each isolation pool; see `WorkerOptions.isolationThreads`. */
   readonly isolationThreads: number;
+  /** The worker's own logger, `taskq.Worker`. */
   readonly log = lazyLogger("taskq.Worker");
+  /** @internal Whether the logger writes debug lines; read once at `start()`. */
   debug = false;
   private readonly actorLogs = new Map<string, Logger>();
 
@@ -214,7 +224,7 @@ export class Worker implements ExecutionHost {
     );
   }
 
-  /** ExecutionHost */
+  /** @internal ExecutionHost */
   actorLog(actorName: string): Logger {
     let log = this.actorLogs.get(actorName);
     if (log === undefined) {
@@ -224,12 +234,12 @@ export class Worker implements ExecutionHost {
     return log;
   }
 
-  /** ConsumerLoopHost */
+  /** @internal ConsumerLoopHost */
   hungry(): boolean {
     return this.work.size === 0 && this.executing.size < this.concurrency && !this.paused;
   }
 
-  /** ConsumerLoopHost: a fetched batch arrives. */
+  /** @internal ConsumerLoopHost: a fetched batch arrives. */
   receive(loop: ConsumerLoop, batch: MessageProxy[]): void {
     if (loop.isDelay) {
       for (const proxy of batch) this.delay(loop, proxy);
@@ -271,7 +281,7 @@ export class Worker implements ExecutionHost {
     }
   }
 
-  /** ExecutionHost: run an isolated actor's message in its pool. */
+  /** @internal ExecutionHost: run an isolated actor's message in its pool. */
   isolate(execution: Execution): IsolatedCall {
     const pools = this.pools as WorkerPools;
     return pools.run(execution.actor, JSON.stringify(execution.proxy.message.asDict()), () => {
@@ -280,12 +290,12 @@ export class Worker implements ExecutionHost {
     });
   }
 
-  /** ExecutionHost: the outcome is decided; ack, nack or give back. */
+  /** @internal ExecutionHost: the outcome is decided; ack, nack or give back. */
   settle(execution: Execution): void {
     this.settleMessage(execution.proxy, execution.loop);
   }
 
-  /** ExecutionHost: the slot is free. */
+  /** @internal ExecutionHost: the slot is free. */
   released(execution: Execution): void {
     this.executing.delete(execution);
     this.dispatch();
@@ -293,7 +303,7 @@ export class Worker implements ExecutionHost {
   }
 
   /**
-   * ExecutionHost: an actor returned a value that nothing keeps. Warned once per actor, in
+   * @internal ExecutionHost: an actor returned a value that nothing keeps. Warned once per actor, in
    * Dramatiq's words: without a Results middleware; with one, Results warns itself.
    */
   resultDiscarded(proxy: MessageProxy): void {
