@@ -148,6 +148,7 @@ export class Worker implements ExecutionHost {
     this.readHooks();
     const before = b.emitBefore("beforeWorkerBoot", this);
     if (before) await before;
+    await this.readPausedQueues();
     for (const q of b.getDeclaredQueues()) this.addQueue(q);
     if (this.requested !== undefined) {
       for (const q of this.requested) {
@@ -158,9 +159,27 @@ export class Worker implements ExecutionHost {
       }
     }
     this.unwatch = b.watchQueues((q) => this.addQueue(q));
-    this.unwatchPaused = b.watchPausedQueues((paused) => this.setPausedQueues(paused));
     const after = b.emitAfter("afterWorkerBoot", this);
     if (after) await after;
+  }
+
+  /**
+   * Learn the fleet's paused queues before the first fetch, so a restarted worker does not
+   * start a paused queue's messages; then follow the broker's notices.
+   */
+  private async readPausedQueues(): Promise<void> {
+    let heard = false;
+    this.unwatchPaused = this.broker.watchPausedQueues((paused) => {
+      heard = true;
+      this.setPausedQueues(paused);
+    });
+    if (heard) return;
+    try {
+      const paused = await this.broker.pausedQueues();
+      if (!heard) this.setPausedQueues(new Set(paused));
+    } catch (err) {
+      this.log.error({ err }, "Could not read the paused queues; starting as if none were.");
+    }
   }
 
   /** What the hot path needs to know of the middleware list, read again when it changes. */
