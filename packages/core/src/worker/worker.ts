@@ -345,7 +345,8 @@ export class Worker implements ExecutionHost {
 
   private dispatch(): void {
     if (this.paused || this.state !== "running") return;
-    while (this.executing.size < this.concurrency) {
+    // paused again inside the loop: a synchronous actor's hooks may pause the worker.
+    while (this.executing.size < this.concurrency && !this.paused) {
       const execution = this.work.shift();
       if (execution === undefined) {
         // Starving: let loops holding back for a bigger batch fetch what they can.
