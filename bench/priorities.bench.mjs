@@ -1,7 +1,8 @@
 // Queue priorities under a flood: `low` holds BENCH_FLOOD messages (each a BENCH_JOB_MS = 50 ms job) while
 // `high` messages arrive at a steady rate; each high message's wait (enqueue -> start) is
 // measured, with and without `queuePriorities: { high: 10, low: 1 }`, on Redis and RabbitMQ.
-// One worker (concurrency 10, default prefetch), in this process. Prints a table.
+// One worker (concurrency 10; prefetch BENCH_PREFETCH, default 2 × concurrency), in this
+// process. Prints a table.
 import { RabbitmqBroker } from "@taskq/broker-rabbitmq";
 import { RedisBroker } from "@taskq/broker-redis";
 import { actor, setLogger, Worker } from "@taskq/core";
@@ -12,6 +13,7 @@ const FLOOD = Number(process.env.BENCH_FLOOD ?? 20_000);
 const HIGH = Number(process.env.BENCH_HIGH ?? 100);
 const HIGH_RATE = Number(process.env.BENCH_HIGH_RATE ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const PREFETCH = process.env.BENCH_PREFETCH ? Number(process.env.BENCH_PREFETCH) : undefined;
 const JOB_MS = Number(process.env.BENCH_JOB_MS ?? 50);
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {}, isLevelEnabled: () => false };
@@ -41,6 +43,7 @@ async function scenario(makeBroker, prioritised) {
     );
   const worker = new Worker(broker, {
     concurrency: CONCURRENCY,
+    ...(PREFETCH ? { prefetch: PREFETCH } : {}),
     ...(prioritised ? { queuePriorities: { high: 10, low: 1 } } : {}),
   });
   await worker.start();
