@@ -27,6 +27,7 @@ import { AmqpConnection } from "./connection.js";
 import { LogThrottle } from "./log-throttle.js";
 import type { RabbitmqBrokerOptions } from "./options.js";
 import { checkTimeout, resolveOptions } from "./options.js";
+import { PauseWatch, readFlag, writeFlag } from "./pause-flags.js";
 import type { Published } from "./publisher.js";
 import { Publisher } from "./publisher.js";
 import { RabbitmqConsumer } from "./rabbitmq-consumer.js";
@@ -74,6 +75,7 @@ export class RabbitmqBroker extends Broker {
   private readonly publisher: Publisher;
   private readonly consumers = new Set<RabbitmqConsumer>();
   private adminChannel: Promise<Channel> | undefined;
+  private readonly pauseWatch: PauseWatch;
   /** Messages lost after `send` resolved: each is named, but not ten thousand at once. */
   private readonly unconfirmed = new LogThrottle(10, 10_000, (line) => this.log.error(line));
 
@@ -93,6 +95,12 @@ export class RabbitmqBroker extends Broker {
     this.topology = new Topology(this.maxPriority, this.deadMessageTtl);
     this.publisher = new Publisher(this.connection, this.topology, this.log);
     this.connection.on("connect", () => this.topology.reset());
+    this.pauseWatch = new PauseWatch(
+      this.connection,
+      this.log,
+      () => this.queues,
+      (names) => this.notePausedQueues(names),
+    );
     this.connection.on("disconnect", () => {
       this.adminChannel = undefined;
     });
@@ -337,6 +345,34 @@ export class RabbitmqBroker extends Broker {
     return (await ch.purgeQueue(xqName(q))).messageCount;
   }
 
+  /**
+   * Sets the queue's flag (a durable queue `taskq.paused.<queue>` holding one message) and
+   * sends a notice on the fanout exchange `taskq.control`, which every watching broker reads.
+   */
+  override async pauseQueue(queueName: string): Promise<void> {
+    await writeFlag(await this.admin(), this.pauseName(queueName), true);
+  }
+
+  override async resumeQueue(queueName: string): Promise<void> {
+    await writeFlag(await this.admin(), this.pauseName(queueName), false);
+  }
+
+  /** The declared queues whose flag is set (RabbitMQ cannot list queues by name pattern). */
+  override async pausedQueues(): Promise<string[]> {
+    const ch = await this.admin();
+    const paused: string[] = [];
+    for (const q of [...this.queues].sort()) if (await readFlag(ch, q)) paused.push(q);
+    return paused;
+  }
+
+  protected override startPauseWatch(): void {
+    this.pauseWatch.start();
+  }
+
+  protected override stopPauseWatch(): void {
+    void this.pauseWatch.close();
+  }
+
   async flush(queueName: string): Promise<void> {
     const q = qName(queueName);
     await this.topology.ensure(q, () => this.admin());
@@ -345,6 +381,7 @@ export class RabbitmqBroker extends Broker {
   }
 
   override async close(): Promise<void> {
+    await this.pauseWatch.close();
     for (const consumer of [...this.consumers]) await consumer.close();
     await this.publisher.close();
     const admin = this.adminChannel;

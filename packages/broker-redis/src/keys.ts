@@ -7,12 +7,15 @@ export class Keys {
   readonly heartbeats: string;
   /** The queues this broker holds acks on, so maintenance needs no KEYS command. */
   readonly registry: string;
+  /** Set of the queues paused for the fleet, and the pub/sub channel that says it changed. */
+  readonly paused: string;
 
   constructor(namespace: string, brokerId: string) {
     this.namespace = namespace;
     this.brokerId = brokerId;
     this.heartbeats = `${namespace}:__heartbeats__`;
     this.registry = `${namespace}:__ackqueues__.${brokerId}`;
+    this.paused = `${namespace}:__paused__`;
   }
 
   /** List of message ids waiting on a queue (or delay queue). */

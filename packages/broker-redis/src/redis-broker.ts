@@ -29,6 +29,7 @@ import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
 import { type RedisBrokerOptions, resolveOptions } from "./options.js";
+import { PauseWatch } from "./pause-watch.js";
 import type { ConsumerHost } from "./redis-consumer.js";
 import { RedisConsumer, type RedisMessageProxy } from "./redis-consumer.js";
 import { RedisDataQueue } from "./redis-data-queue.js";
@@ -77,6 +78,7 @@ export class RedisBroker extends Broker {
   private readonly heartbeats: Heartbeat;
   private readonly maintenance: Maintenance;
   private readonly deadLetters: DeadLetters;
+  private readonly pauseWatch: PauseWatch;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
   private closed = false;
 
@@ -114,6 +116,9 @@ export class RedisBroker extends Broker {
       () => void this.maintenance.run().catch(() => {}),
     );
     this.deadLetters = new DeadLetters(this.connection, this.keys);
+    this.pauseWatch = new PauseWatch(this.connection, this.keys, this.log, (names) =>
+      this.notePausedQueues(names),
+    );
     this.host = {
       connection: this.connection,
       keys: this.keys,
@@ -343,6 +348,45 @@ export class RedisBroker extends Broker {
     await this.connection.ping(options.timeout);
   }
 
+  /** Adds the queue to the set `ns:__paused__` and tells every worker on its channel. */
+  override async pauseQueue(queueName: string): Promise<void> {
+    await this.setPaused(this.pauseName(queueName), true);
+  }
+
+  override async resumeQueue(queueName: string): Promise<void> {
+    await this.setPaused(this.pauseName(queueName), false);
+  }
+
+  private async setPaused(q: string, paused: boolean): Promise<void> {
+    const key = this.keys.paused;
+    await this.connection.run(
+      `${paused ? "pause" : "resume"} queue ${q}`,
+      (client) => {
+        const p = client.multi();
+        (paused ? p.sadd(key, q) : p.srem(key, q)).publish(key, q);
+        return execAll(p);
+      },
+      { idempotent: true },
+    );
+  }
+
+  override async pausedQueues(): Promise<string[]> {
+    const names = await this.connection.run(
+      "read the paused queues",
+      (client) => client.smembers(this.keys.paused),
+      { idempotent: true },
+    );
+    return names.sort();
+  }
+
+  protected override startPauseWatch(): void {
+    if (!this.closed) this.pauseWatch.start();
+  }
+
+  protected override stopPauseWatch(): void {
+    this.pauseWatch.close();
+  }
+
   override getDeadLetters(
     queueName: string,
     options: { limit?: number } = {},
@@ -376,6 +420,7 @@ export class RedisBroker extends Broker {
       }
     }
     this.wakeUps.close();
+    this.pauseWatch.close();
     this.connection.close();
   }
 }

@@ -28,6 +28,14 @@ export interface WorkerCommand {
   verbose: boolean;
   /** Also run the module's schedules in the main process (`--scheduler`). */
   scheduler: boolean;
+  /** Queue ranks (`--queue-priority high=10,low=1`): a bigger number starts first. */
+  queuePriorities?: Record<string, number> | undefined;
+  /** Queue weights (`--queue-weight a=3,b=1`): slots shared in proportion. */
+  queueWeights?: Record<string, number> | undefined;
+  /** Replace a worker process after this many messages (`--max-tasks-per-child`). */
+  maxTasksPerChild?: number | undefined;
+  /** Replace a worker process once its RSS passes this many MB (`--max-memory`). */
+  maxMemory?: number | undefined;
 }
 
 /** The text `taskq --help` prints. */
@@ -35,6 +43,7 @@ export const HELP = `Usage: taskq <module...> [options]
        taskq queues <module...> [--path DIR]
        taskq dead-letters <module> <queue> [--limit N] [--full] | --requeue | --purge
        taskq send <module> <actor> [--args JSON]
+       taskq pause|resume <module> <queue>       (for every worker of the fleet)
        taskq scheduler <module...> [--path DIR]   (run the module's schedules)
        taskq schedules <module...> [--path DIR]   (list them: next and last run)
 
@@ -55,6 +64,13 @@ Options:
       --worker-shutdown-timeout MS
                                  how long running actors get to finish on shutdown (default: 600000)
       --scheduler                also run the module's schedules in the main process
+      --queue-priority Q=N[,Q=N...]
+                                 start a higher-ranked queue's messages first (bigger first;
+                                 unlisted queues are 0)
+      --queue-weight Q=N[,Q=N...]
+                                 share the slots between busy queues in proportion (unlisted: 1)
+      --max-tasks-per-child N    replace a worker process after it has taken N messages
+      --max-memory MB            replace a worker process once its RSS passes MB megabytes
   -v, --verbose                  log at debug level (every message received and completed)
   -V, --version                  print the version and exit
   -h, --help                     print this help and exit
@@ -69,6 +85,29 @@ Environment:
 Signals: SIGTERM or SIGINT stops gracefully (a second one forces), SIGHUP reloads code.
 Exit codes: 0 ok, 1 killed, 2 import or broker error, 3 broker connection failed at boot,
 4 pid file problem.`;
+
+/** `a=3,b=1` (repeatable) as `{ a: 3, b: 1 }`; bad pairs are usage errors naming the flag. */
+function queueNumbers(
+  name: string,
+  values: string[] | undefined,
+  positive: boolean,
+): Record<string, number> | undefined {
+  if (values === undefined) return undefined;
+  const out: Record<string, number> = {};
+  for (const pair of values.flatMap((v) => v.split(",")).filter((v) => v.length > 0)) {
+    const at = pair.lastIndexOf("=");
+    const queue = pair.slice(0, at);
+    const n = Number(pair.slice(at + 1));
+    if (at < 1 || pair.slice(at + 1).trim() === "" || !Number.isFinite(n) || (positive && n <= 0)) {
+      throw new CliError(
+        ExitCode.importOrBroker,
+        `--${name} takes QUEUE=${positive ? "NUMBER>0" : "NUMBER"} pairs, got ${JSON.stringify(pair)}`,
+      );
+    }
+    out[queue] = n;
+  }
+  return out;
+}
 
 function count(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -109,6 +148,23 @@ export function parseWorkerArgs(argv: string[]): Parsed {
       `--worker-shutdown-timeout must be a number of ms ≥ 0, got ${JSON.stringify(timeout)}`,
     );
   }
+  const queuePriorities = queueNumbers("queue-priority", values["queue-priority"], false);
+  const queueWeights = queueNumbers("queue-weight", values["queue-weight"], true);
+  if (queuePriorities !== undefined && queueWeights !== undefined) {
+    throw new CliError(
+      ExitCode.importOrBroker,
+      "--queue-priority and --queue-weight exclude each other: give one",
+    );
+  }
+  const maxMemory = values["max-memory"];
+  const maxMemoryMb = maxMemory === undefined ? undefined : Number(maxMemory);
+  if (maxMemoryMb !== undefined && !(maxMemoryMb > 0 && Number.isFinite(maxMemoryMb))) {
+    throw new CliError(
+      ExitCode.importOrBroker,
+      `--max-memory must be a number of MB > 0, got ${JSON.stringify(maxMemory)}`,
+    );
+  }
+  const maxTasks = values["max-tasks-per-child"];
   return {
     kind: "worker",
     command: {
@@ -127,6 +183,11 @@ export function parseWorkerArgs(argv: string[]): Parsed {
       shutdownTimeout,
       verbose: values.verbose ?? false,
       scheduler: values.scheduler ?? false,
+      queuePriorities,
+      queueWeights,
+      maxTasksPerChild:
+        maxTasks === undefined ? undefined : count("max-tasks-per-child", maxTasks, 1),
+      maxMemory: maxMemoryMb,
     },
   };
 }
@@ -148,6 +209,10 @@ function parse(argv: string[]) {
       "worker-shutdown-timeout": { type: "string" },
       verbose: { type: "boolean", short: "v" },
       scheduler: { type: "boolean" },
+      "queue-priority": { type: "string", multiple: true },
+      "queue-weight": { type: "string", multiple: true },
+      "max-tasks-per-child": { type: "string" },
+      "max-memory": { type: "string" },
       version: { type: "boolean", short: "V" },
       help: { type: "boolean", short: "h" },
     },

@@ -3,6 +3,7 @@ import { HELP, parseWorkerArgs } from "./args.js";
 import { deadLettersCommand } from "./dead-letters-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { exitWhenFlushed, writeLine } from "./output.js";
+import { pauseCommand } from "./pause-command.js";
 import { queuesCommand } from "./queues-command.js";
 import { schedulerCommand, schedulesCommand } from "./scheduler-commands.js";
 import { sendCommand } from "./send-command.js";
@@ -15,6 +16,8 @@ const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   queues: queuesCommand,
   "dead-letters": deadLettersCommand,
   send: sendCommand,
+  pause: pauseCommand(true),
+  resume: pauseCommand(false),
   scheduler: schedulerCommand,
   schedules: schedulesCommand,
 };

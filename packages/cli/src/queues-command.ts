@@ -4,7 +4,7 @@ import { ExitCode } from "./exit-codes.js";
 
 const USAGE = "Usage: taskq queues <module...> [--path DIR]";
 
-/** `taskq queues <module...>`: per declared queue, ready / delayed / dead / in progress. */
+/** `taskq queues <module...>`: per declared queue, ready / delayed / dead / in progress / paused. */
 export async function queuesCommand(argv: string[], out: Out): Promise<number> {
   const { values, positionals } = parseOrUsage(USAGE, () =>
     parseArgs({
@@ -15,7 +15,8 @@ export async function queuesCommand(argv: string[], out: Out): Promise<number> {
   );
   if (positionals.length === 0) throw usage(USAGE);
   return withBroker(positionals, values.path ?? [], async (broker) => {
-    const rows = [["queue", "ready", "delayed", "dead", "in progress"]];
+    const rows = [["queue", "ready", "delayed", "dead", "in progress", "paused"]];
+    const paused = new Set(await broker.pausedQueues());
     for (const queue of [...broker.getDeclaredQueues()].sort()) {
       const c = await broker.getQueueMessageCounts(queue);
       rows.push([
@@ -24,6 +25,7 @@ export async function queuesCommand(argv: string[], out: Out): Promise<number> {
         String(c.delayed),
         String(c.dead),
         c.inProgress === undefined ? "-" : String(c.inProgress),
+        paused.has(queue) ? "yes" : "no",
       ]);
     }
     out(table(rows));

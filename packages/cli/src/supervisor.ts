@@ -26,6 +26,8 @@ interface Slot {
   startedAt: number;
   /** This exit is expected (shutdown or reload): do not replace the process for it. */
   stopping: boolean;
+  /** The process said it is past a recycling limit: replace it at once, no error. */
+  recycling: boolean;
 }
 
 /** The command a worker process was started with (it runs the same file). */
@@ -59,6 +61,7 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     ready: false,
     startedAt: 0,
     stopping: false,
+    recycling: false,
   }));
   let shuttingDown = false;
   let signals = 0;
@@ -83,6 +86,7 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
   const start = (slot: Slot) => {
     slot.ready = false;
     slot.stopping = false;
+    slot.recycling = false;
     slot.startedAt = Date.now();
     const child = fork(entry, [], {
       env: {
@@ -98,6 +102,8 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
       if (message.type === "ready") {
         slot.ready = true;
         for (const module of message.modules) void plugins.load(module);
+      } else if (message.type === "recycling") {
+        slot.recycling = true;
       } else if (message.type === "answer") {
         plugins.answered(child, message.id, message.answers);
       } else if (message.type === "final") {
@@ -126,6 +132,13 @@ export function runSupervisor(command: WorkerCommand): Promise<number> {
     if (!slot.ready && (code === ExitCode.importOrBroker || code === ExitCode.connection)) {
       log.error(`Worker process ${slot.index} failed to boot (exit ${code}); shutting down.`);
       shutdown("SIGTERM", code);
+      return;
+    }
+    if (slot.recycling && code === ExitCode.ok) {
+      log.info(
+        `Worker process ${slot.index} (PID ${child.pid}) was recycled; starting a fresh one.`,
+      );
+      start(slot);
       return;
     }
     const quick = Date.now() - slot.startedAt < QUICK_DEATH;

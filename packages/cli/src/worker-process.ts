@@ -4,11 +4,14 @@ import type { WorkerCommand } from "./args.js";
 import { loadBroker } from "./connect.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { configureLogging } from "./logging.js";
+import { watchLimits } from "./recycle.js";
 
 /** Messages from a worker process to the main process. */
 export type WorkerReport =
   | { type: "ready"; modules: MainProcessModule[] }
   | { type: "failed"; exitCode: number; message: string }
+  /** Past --max-tasks-per-child or --max-memory: it stops and exits, to be replaced. */
+  | { type: "recycling"; reason: string }
   | { type: "answer"; id: number; answers: unknown[] }
   /** Unasked, once its worker has stopped: the last answers to a topic asked before. */
   | { type: "final"; topic: string; answers: unknown[] };
@@ -48,6 +51,8 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
     concurrency: command.concurrency,
     ...(command.isolationThreads ? { isolationThreads: command.isolationThreads } : {}),
     ...(command.queues ? { queues: command.queues } : {}),
+    ...(command.queuePriorities ? { queuePriorities: command.queuePriorities } : {}),
+    ...(command.queueWeights ? { queueWeights: command.queueWeights } : {}),
   });
 
   // Questions from modules the middleware run in the main process (metrics, say).
@@ -97,6 +102,10 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   // The main process decides about SIGHUP; a worker only ever stops.
   process.on("SIGHUP", () => {});
   process.on("disconnect", stop);
+  // Before start: the worker reads the hook lists as it boots.
+  watchLimits(broker, worker, command, log, (reason) => {
+    void report({ type: "recycling", reason }).then(stop);
+  });
   try {
     await worker.start();
   } catch (err) {

@@ -110,6 +110,9 @@ export abstract class Broker {
   /** The delay queues of the declared queues, for subclasses (read only). */
   protected readonly delayQueues = new Set<string>();
   private queueListeners = new Set<(queueName: string) => void>();
+  private pauseListeners = new Set<(paused: ReadonlySet<string>) => void>();
+  /** The paused set last heard of; undefined until the broker has read it once. */
+  private pausedKnown: ReadonlySet<string> | undefined;
   private version = 0;
 
   constructor(options: BrokerOptions = {}) {
@@ -368,6 +371,80 @@ export abstract class Broker {
   watchQueues(listener: (queueName: string) => void): () => void {
     this.queueListeners.add(listener);
     return () => this.queueListeners.delete(listener);
+  }
+
+  /**
+   * Pause a queue for every worker of the fleet: within a second none starts its messages
+   * (those already held wait, they are not lost) until `resumeQueue`. The pause is kept on
+   * the server, so it survives worker restarts. Brokers without a shared server throw.
+   */
+  async pauseQueue(queueName: string): Promise<void> {
+    this.pauseName(queueName);
+    throw new BrokerError(`${this.constructor.name} cannot pause queues`);
+  }
+
+  /** Undo `pauseQueue`: workers start the queue's messages again within a second. */
+  async resumeQueue(queueName: string): Promise<void> {
+    this.pauseName(queueName);
+    throw new BrokerError(`${this.constructor.name} cannot pause queues`);
+  }
+
+  /** The names of the queues paused for the fleet, sorted. */
+  async pausedQueues(): Promise<string[]> {
+    return [];
+  }
+
+  /** A queue name as pause and resume take it: the queue itself, whatever suffix it came with. */
+  protected pauseName(queueName: string): string {
+    if (typeof queueName !== "string")
+      throw new InvalidArgument(
+        `queue name must be a string, got ${renderBounded(queueName, 100)}`,
+      );
+    const q = qName(queueName);
+    assertQueueName(q);
+    return q;
+  }
+
+  /**
+   * Call `listener` with the whole paused set whenever it may have changed (and once with the
+   * current set as soon as it is known); returns an unsubscribe function. Workers use it; the
+   * broker follows the server's pause notices only while someone listens.
+   */
+  watchPausedQueues(listener: (paused: ReadonlySet<string>) => void): () => void {
+    const first = this.pauseListeners.size === 0;
+    this.pauseListeners.add(listener);
+    if (first) this.startPauseWatch();
+    else if (this.pausedKnown !== undefined) listener(this.pausedKnown);
+    return () => {
+      if (!this.pauseListeners.delete(listener)) return;
+      if (this.pauseListeners.size === 0) {
+        this.pausedKnown = undefined;
+        this.stopPauseWatch();
+      }
+    };
+  }
+
+  /** Subclass hook: the first listener came; follow the paused set and report it with `notePausedQueues`. */
+  protected startPauseWatch(): void {}
+
+  /** Subclass hook: the last listener left. */
+  protected stopPauseWatch(): void {}
+
+  /** Subclasses report the paused set they read or were told of; listeners hear of changes only. */
+  protected notePausedQueues(names: Iterable<string>): void {
+    if (this.pauseListeners.size === 0) return;
+    const next = new Set(names);
+    const known = this.pausedKnown;
+    if (known !== undefined && known.size === next.size && [...next].every((n) => known.has(n)))
+      return;
+    this.pausedKnown = next;
+    for (const listener of [...this.pauseListeners]) {
+      try {
+        listener(next);
+      } catch (err) {
+        log.error({ err }, "A paused-queues listener failed.");
+      }
+    }
   }
 
   /** The actor declared under `actorName`; ActorNotFound when there is none. */

@@ -329,7 +329,7 @@ describe("taskq admin commands", () => {
     const { code, output } = await taskqDone(["send", "app.mjs", "nope"], testEnv());
     expect(code).toBe(2);
     expect(output).toMatch(
-      /No actor nope in app\.mjs; it declares: crashOnce, echo, fail, other, slow, twice/,
+      /No actor nope in app\.mjs; it declares: crashOnce, echo, fail, leak, other, slow, twice/,
     );
   });
 });

@@ -78,6 +78,7 @@ export class StubBroker extends Broker {
   private readonly reported = new WeakSet<DeadLetter>();
   private readonly joinWaiters = new Set<() => void>();
   private readonly dataStores = new Map<string, StubDataStore>();
+  private readonly paused = new Set<string>();
 
   constructor(options: StubBrokerOptions = {}) {
     super(options);
@@ -96,6 +97,25 @@ export class StubBroker extends Broker {
   /** Every dead letter, oldest first. */
   get deadLetters(): readonly DeadLetter[] {
     return this.dead;
+  }
+
+  /** Pauses are kept in memory and reach this broker's workers at once. */
+  override async pauseQueue(queueName: string): Promise<void> {
+    this.paused.add(this.pauseName(queueName));
+    this.notePausedQueues(this.paused);
+  }
+
+  override async resumeQueue(queueName: string): Promise<void> {
+    this.paused.delete(this.pauseName(queueName));
+    this.notePausedQueues(this.paused);
+  }
+
+  override async pausedQueues(): Promise<string[]> {
+    return [...this.paused].sort();
+  }
+
+  protected override startPauseWatch(): void {
+    this.notePausedQueues(this.paused);
   }
 
   protected override onQueueDeclared(queueName: string): void {

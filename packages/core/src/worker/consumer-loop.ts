@@ -9,7 +9,13 @@ export interface ConsumerLoopHost {
   receive(loop: ConsumerLoop, batch: MessageProxy[]): void;
   /** A slot is free and no message waits for one: fetch now, however few fit. */
   hungry(): boolean;
+  /** Hold back refills: a higher-priority queue has messages waiting (optional). */
+  outranked?(loop: ConsumerLoop): boolean;
 }
+
+/** Why a loop does not fetch: the worker is paused, or its queue is paused for the fleet. */
+export const PAUSED_WORKER = 1;
+export const PAUSED_QUEUE = 2;
 
 const MIN_RESTART_DELAY = 100;
 const MAX_RESTART_DELAY = 3000;
@@ -50,7 +56,8 @@ export class ConsumerLoop {
   private abort = new AbortController();
   private wake: (() => void) | undefined;
   private stopped = false;
-  private paused = false;
+  /** PAUSED_WORKER | PAUSED_QUEUE bits; 0 when fetching. */
+  private paused = 0;
   done: Promise<void> = Promise.resolve();
 
   constructor(host: ConsumerLoopHost, consumer: Consumer, isDelay: boolean, prefetch: number) {
@@ -63,9 +70,13 @@ export class ConsumerLoop {
   }
 
   private shouldFetch(): boolean {
-    if (this.paused) return false;
+    if (this.paused !== 0) return false;
     const free = this.prefetch - this.outstanding;
-    return free >= this.refillAt || (free > 0 && (this.drained || this.host.hungry()));
+    if (free <= 0) return false;
+    // A lower-priority queue does not top up while a higher one has messages waiting, so
+    // its flood cannot take what slots free up (it still fetches when its held ones ran out).
+    if (this.outstanding > 0 && this.host.outranked?.(this) === true) return false;
+    return free >= this.refillAt || this.drained || this.host.hungry();
   }
 
   start(): void {
@@ -78,18 +89,24 @@ export class ConsumerLoop {
     this.wakeUp();
   }
 
-  /** Stop fetching until `resume()`; a fetch under way is cut short. */
-  pause(): void {
-    if (this.paused || this.stopped) return;
-    this.paused = true;
+  get isPaused(): boolean {
+    return this.paused !== 0;
+  }
+
+  /** Stop fetching until `resume(reason)`; a fetch under way is cut short. */
+  pause(reason: number = PAUSED_WORKER): void {
+    if (this.stopped || (this.paused & reason) !== 0) return;
+    const was = this.paused;
+    this.paused |= reason;
+    if (was !== 0) return;
     this.abort.abort();
     this.abort = new AbortController();
   }
 
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
-    if (this.wake !== undefined && this.shouldFetch()) this.wakeUp();
+  resume(reason: number = PAUSED_WORKER): void {
+    if ((this.paused & reason) === 0) return;
+    this.paused &= ~reason;
+    if (this.paused === 0 && this.wake !== undefined && this.shouldFetch()) this.wakeUp();
   }
 
   /** One of this loop's messages is settled: there is room to fetch again. */

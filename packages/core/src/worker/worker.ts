@@ -8,10 +8,11 @@ import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { dqName, isDelayQueue } from "../queue-names.js";
 import { clip, renderBounded } from "../render.js";
-import { ConsumerLoop } from "./consumer-loop.js";
+import { ConsumerLoop, PAUSED_QUEUE } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
 import { Execution } from "./execution.js";
-import { WorkQueue } from "./work-queue.js";
+import type { Lanes } from "./lanes.js";
+import { checkQueueNumbers, PlainLanes, RankedLanes, WeightedLanes } from "./lanes.js";
 
 /** Options of `new Worker()`. */
 export interface WorkerOptions {
@@ -30,6 +31,18 @@ export interface WorkerOptions {
    * `isolation`. Default: concurrency.
    */
   isolationThreads?: number;
+  /**
+   * Queue ranks, e.g. `{ high: 10, low: 1 }`: whenever the worker holds messages of several
+   * queues, a higher-ranked queue's start first (a bigger number first; unlisted queues are
+   * 0), and a lower queue does not top up its prefetch while a higher one has messages
+   * waiting. Not with `queueWeights`.
+   */
+  queuePriorities?: Readonly<Record<string, number>>;
+  /**
+   * Queue weights, e.g. `{ a: 3, b: 1 }`: busy queues share the concurrency slots in
+   * proportion, so none starves (unlisted queues weigh 1). Not with `queuePriorities`.
+   */
+  queueWeights?: Readonly<Record<string, number>>;
 }
 
 /** Options of `worker.stop()`. */
@@ -87,7 +100,15 @@ export class Worker {
 
   private readonly requested: Set<string> | undefined;
   private readonly loops = new Map<string, ConsumerLoop>();
-  private readonly work = new WorkQueue<Execution>();
+  private readonly work: Lanes<Execution>;
+  /** Queues paused for the fleet (`broker.pauseQueue`), as last heard from the broker. */
+  private pausedQueueSet: ReadonlySet<string> = new Set();
+  /** Held messages of fleet-paused queues: they wait here, unstarted, until resumed. */
+  private readonly parked = new Map<string, Execution[]>();
+  private parkedCount = 0;
+  private unwatchPaused: (() => void) | undefined;
+  /** ConsumerLoopHost, set only with queuePriorities (no cost otherwise). */
+  readonly outranked?: (loop: ConsumerLoop) => boolean;
   private readonly delayed = new DelayHeap<Delayed>();
   private readonly executing = new Set<Execution>();
   private delayTimer: NodeJS.Timeout | undefined;
@@ -123,6 +144,22 @@ export class Worker {
       this.concurrency,
     );
     this.requested = options.queues === undefined ? undefined : new Set(options.queues);
+    const ranks = checkQueueNumbers("queuePriorities", options.queuePriorities, false);
+    const weights = checkQueueNumbers("queueWeights", options.queueWeights, true);
+    if (ranks !== undefined && weights !== undefined) {
+      throw new InvalidArgument(
+        "Worker options queuePriorities and queueWeights exclude each other: give one",
+      );
+    }
+    if (ranks !== undefined) {
+      const lanes = new RankedLanes<Execution>(ranks);
+      this.work = lanes;
+      this.outranked = (loop) => lanes.outranked(loop.queueName);
+    } else if (weights !== undefined) {
+      this.work = new WeightedLanes<Execution>(weights);
+    } else {
+      this.work = new PlainLanes<Execution>();
+    }
   }
 
   /** Boot: runs the worker-boot hooks and starts a consumer for every queue. */
@@ -144,6 +181,7 @@ export class Worker {
     this.readHooks();
     const before = b.emitBefore("beforeWorkerBoot", this);
     if (before) await before;
+    await this.readPausedQueues();
     for (const q of b.getDeclaredQueues()) this.addQueue(q);
     if (this.requested !== undefined) {
       for (const q of this.requested) {
@@ -156,6 +194,25 @@ export class Worker {
     this.unwatch = b.watchQueues((q) => this.addQueue(q));
     const after = b.emitAfter("afterWorkerBoot", this);
     if (after) await after;
+  }
+
+  /**
+   * Learn the fleet's paused queues before the first fetch, so a restarted worker does not
+   * start a paused queue's messages; then follow the broker's notices.
+   */
+  private async readPausedQueues(): Promise<void> {
+    let heard = false;
+    this.unwatchPaused = this.broker.watchPausedQueues((paused) => {
+      heard = true;
+      this.setPausedQueues(paused);
+    });
+    if (heard) return;
+    try {
+      const paused = await this.broker.pausedQueues();
+      if (!heard) this.setPausedQueues(new Set(paused));
+    } catch (err) {
+      this.log.error({ err }, "Could not read the paused queues; starting as if none were.");
+    }
   }
 
   /** What the hot path needs to know of the middleware list, read again when it changes. */
@@ -182,7 +239,43 @@ export class Worker {
     const loop = new ConsumerLoop(this, consumer, isDelay, prefetch);
     this.loops.set(queueName, loop);
     if (this.paused) loop.pause();
+    if (!isDelay && this.pausedQueueSet.has(queueName)) loop.pause(PAUSED_QUEUE);
     loop.start();
+  }
+
+  /**
+   * The broker's paused set changed: a paused queue's loop stops fetching and its held
+   * messages wait unstarted (parked); a resumed queue's come back in their order. Delay
+   * queues keep moving due messages onto their queue, where they wait with the others.
+   */
+  private setPausedQueues(paused: ReadonlySet<string>): void {
+    if (this.state !== "running") return;
+    const before = this.pausedQueueSet;
+    this.pausedQueueSet = paused;
+    for (const q of paused) {
+      if (before.has(q)) continue;
+      this.loops.get(q)?.pause(PAUSED_QUEUE);
+      const held = this.work.take(q);
+      if (held.length > 0) {
+        this.parked.set(q, [...(this.parked.get(q) ?? []), ...held]);
+        this.parkedCount += held.length;
+      }
+      this.log.info(`Queue ${q} is paused: its messages are not started until it is resumed.`);
+    }
+    let resumed = false;
+    for (const q of before) {
+      if (paused.has(q)) continue;
+      resumed = true;
+      this.loops.get(q)?.resume(PAUSED_QUEUE);
+      const held = this.parked.get(q);
+      if (held !== undefined) {
+        this.parked.delete(q);
+        this.parkedCount -= held.length;
+        for (const e of held) this.work.push(e.actor.priority, e);
+      }
+      this.log.info(`Queue ${q} is resumed.`);
+    }
+    if (resumed) this.dispatch();
   }
 
   /**
@@ -217,6 +310,7 @@ export class Worker {
   private isIdle(): boolean {
     return (
       this.work.size === 0 &&
+      this.parkedCount === 0 &&
       this.executing.size === 0 &&
       this.delayed.size === 0 &&
       this.promoting === 0 &&
@@ -251,9 +345,24 @@ export class Worker {
         this.rejectUnknown(loop, proxy);
         continue;
       }
-      this.work.push(actor.priority, new Execution(this, proxy, loop, actor));
+      const execution = new Execution(this, proxy, loop, actor);
+      if (this.pausedQueueSet.size === 0) this.work.push(actor.priority, execution);
+      else this.hold(execution);
     }
     this.dispatch();
+  }
+
+  /** Queue a message, or park it when its queue is paused for the fleet. */
+  private hold(execution: Execution): void {
+    const q = execution.loop.queueName;
+    if (!this.pausedQueueSet.has(q)) {
+      this.work.push(execution.actor.priority, execution);
+      return;
+    }
+    const list = this.parked.get(q);
+    if (list === undefined) this.parked.set(q, [execution]);
+    else list.push(execution);
+    this.parkedCount++;
   }
 
   private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
@@ -269,7 +378,8 @@ export class Worker {
 
   private dispatch(): void {
     if (this.paused || this.state !== "running") return;
-    while (this.executing.size < this.concurrency) {
+    // paused again inside the loop: a synchronous actor's hooks may pause the worker.
+    while (this.executing.size < this.concurrency && !this.paused) {
       const execution = this.work.shift();
       if (execution === undefined) {
         // Starving: let loops holding back for a bigger batch fetch what they can.
@@ -298,6 +408,7 @@ export class Worker {
   /** @internal ExecutionHost: the slot is free. */
   released(execution: Execution): void {
     this.executing.delete(execution);
+    this.work.finished?.(execution);
     this.dispatch();
     if (this.waiters.length > 0) this.checkWaiters();
   }
@@ -454,6 +565,7 @@ export class Worker {
   private async shutdown(timeout: number): Promise<void> {
     this.state = "stopping";
     this.unwatch?.();
+    this.unwatchPaused?.();
     try {
       const before = this.broker.emitBefore("beforeWorkerShutdown", this);
       if (before) await before;
@@ -466,8 +578,11 @@ export class Worker {
 
     if (this.delayTimer !== undefined) clearTimeout(this.delayTimer);
     this.delayTimer = undefined;
+    const parked = [...this.parked.values()].flat();
+    this.parked.clear();
+    this.parkedCount = 0;
     const unstarted = [
-      ...this.work.drain().map((e) => ({ proxy: e.proxy, loop: e.loop })),
+      ...[...this.work.drain(), ...parked].map((e) => ({ proxy: e.proxy, loop: e.loop })),
       ...this.delayed.drain(),
     ];
     await this.giveBack(unstarted);

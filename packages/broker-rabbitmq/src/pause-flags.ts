@@ -1,0 +1,141 @@
+import type { Logger } from "@taskq/core";
+import type { Channel } from "amqplib";
+import type { AmqpConnection } from "./connection.js";
+
+/** The durable fanout exchange pause and resume notices go out on. */
+export const CONTROL_EXCHANGE = "taskq.control";
+/** A missed notice (a dropped channel, say) heals within this many ms. */
+export const PAUSE_REREAD_INTERVAL = 3000;
+
+/**
+ * A queue is paused while its flag queue `taskq.paused.<queue>` (durable, at most one
+ * message) holds a message: the flag survives restarts of workers and of RabbitMQ, and a
+ * declare answers with its message count, so reading it never fails on a missing queue.
+ */
+export function flagQueue(queueName: string): string {
+  return `taskq.paused.${queueName}`;
+}
+
+const FLAG_OPTIONS = { durable: true, arguments: { "x-max-length": 1 } };
+
+/** Is the queue paused, read on `ch`. */
+export async function readFlag(ch: Channel, queueName: string): Promise<boolean> {
+  return (await ch.assertQueue(flagQueue(queueName), FLAG_OPTIONS)).messageCount > 0;
+}
+
+/** Set or clear the flag, then tell every watching broker (same channel: in that order). */
+export async function writeFlag(ch: Channel, queueName: string, paused: boolean): Promise<void> {
+  const flag = flagQueue(queueName);
+  await ch.assertQueue(flag, FLAG_OPTIONS);
+  await ch.purgeQueue(flag);
+  if (paused) ch.sendToQueue(flag, Buffer.from("paused"), { persistent: true });
+  await ch.assertExchange(CONTROL_EXCHANGE, "fanout", { durable: true });
+  ch.publish(CONTROL_EXCHANGE, "", Buffer.from(JSON.stringify({ queue: queueName, paused })));
+}
+
+/**
+ * Follows the paused flags of the broker's queues: read again on every notice on the
+ * control exchange (through an exclusive queue of this process), after each reconnect, and
+ * on a slow timer.
+ */
+export class PauseWatch {
+  private readonly connection: AmqpConnection;
+  private readonly log: Logger;
+  private readonly queues: () => Iterable<string>;
+  private readonly report: (names: string[]) => void;
+  private channel: Promise<Channel> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private reading = false;
+  private again = false;
+  private failing = false;
+  private readonly onConnect = () => {
+    this.channel = undefined;
+    this.read();
+  };
+
+  constructor(
+    connection: AmqpConnection,
+    log: Logger,
+    queues: () => Iterable<string>,
+    report: (names: string[]) => void,
+  ) {
+    this.connection = connection;
+    this.log = log;
+    this.queues = queues;
+    this.report = report;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.connection.on("connect", this.onConnect);
+    this.timer = setInterval(() => this.read(), PAUSE_REREAD_INTERVAL);
+    this.timer.unref();
+    this.read();
+  }
+
+  /** The channel notices arrive on and flags are read on, subscribed once per connection. */
+  private open(): Promise<Channel> {
+    this.channel ??= (async () => {
+      const model = await this.connection.get();
+      const ch = await model.createChannel();
+      ch.on("error", () => {});
+      ch.on("close", () => {
+        this.channel = undefined;
+      });
+      await ch.assertExchange(CONTROL_EXCHANGE, "fanout", { durable: true });
+      const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true });
+      await ch.bindQueue(queue, CONTROL_EXCHANGE, "");
+      await ch.consume(queue, () => this.read(), { noAck: true });
+      return ch;
+    })().catch((err: unknown) => {
+      this.channel = undefined;
+      throw err;
+    });
+    return this.channel;
+  }
+
+  private read(): void {
+    if (!this.running) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    void (async () => {
+      const ch = await this.open();
+      const paused: string[] = [];
+      for (const q of [...this.queues()]) if (await readFlag(ch, q)) paused.push(q);
+      return paused;
+    })()
+      .then(
+        (paused) => {
+          this.failing = false;
+          if (this.running) this.report(paused);
+        },
+        (err: unknown) => {
+          if (!this.failing) this.log.warn({ err }, "Could not read the paused queues.");
+          this.failing = true;
+        },
+      )
+      .finally(() => {
+        this.reading = false;
+        if (this.again) {
+          this.again = false;
+          this.read();
+        }
+      });
+  }
+
+  async close(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.connection.off("connect", this.onConnect);
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    const ch = this.channel;
+    this.channel = undefined;
+    if (ch !== undefined) await ch.then((c) => c.close()).catch(() => {});
+  }
+}

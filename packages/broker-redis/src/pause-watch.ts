@@ -1,0 +1,97 @@
+import type { Logger } from "@taskq/core";
+import { RedisConnection } from "@taskq/redis-common";
+import type { Keys } from "./keys.js";
+
+/** A missed notice (a dropped subscriber, say) heals within this many ms. */
+export const PAUSE_REREAD_INTERVAL = 3000;
+
+/**
+ * Follows the fleet's paused queues: the set `ns:__paused__`, read again whenever a notice
+ * comes on the channel of the same name (the normal path, well under a second), when the
+ * subscriber connection comes back, and on a slow timer in case a notice was missed.
+ */
+export class PauseWatch {
+  private readonly source: RedisConnection;
+  private readonly keys: Keys;
+  private readonly log: Logger;
+  private readonly report: (names: string[]) => void;
+  private subscriber: RedisConnection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private reading = false;
+  private again = false;
+  private failing = false;
+
+  constructor(source: RedisConnection, keys: Keys, log: Logger, report: (names: string[]) => void) {
+    this.source = source;
+    this.keys = keys;
+    this.log = log;
+    this.report = report;
+  }
+
+  start(): void {
+    if (this.subscriber !== undefined) return;
+    const subscriber = new RedisConnection({
+      client: this.source.client.duplicate(),
+      owned: true,
+      connectionTimeout: this.source.connectionTimeout,
+      what: "pause notice",
+      log: this.log,
+      parent: this.source,
+      onRestored: () => this.read(),
+    });
+    this.subscriber = subscriber;
+    subscriber.client.on("message", (channel: string) => {
+      if (channel === this.keys.paused) this.read();
+    });
+    void subscriber
+      .run("subscribe to pause notices", (client) => client.subscribe(this.keys.paused), {
+        idempotent: true,
+      })
+      .then(
+        () => this.read(),
+        (err: unknown) =>
+          this.log.warn({ err }, "Could not subscribe to pause notices; reading them on a timer."),
+      );
+    this.read();
+    this.timer = setInterval(() => this.read(), PAUSE_REREAD_INTERVAL);
+    this.timer.unref();
+  }
+
+  /** Read the set and report it; reads asked for during one run once more after it. */
+  private read(): void {
+    if (this.subscriber === undefined) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = true;
+    void this.source
+      .run("read the paused queues", (client) => client.smembers(this.keys.paused), {
+        idempotent: true,
+      })
+      .then(
+        (names) => {
+          this.failing = false;
+          if (this.subscriber !== undefined) this.report(names);
+        },
+        (err: unknown) => {
+          if (!this.failing) this.log.warn({ err }, "Could not read the paused queues.");
+          this.failing = true;
+        },
+      )
+      .finally(() => {
+        this.reading = false;
+        if (this.again) {
+          this.again = false;
+          this.read();
+        }
+      });
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.subscriber?.close();
+    this.subscriber = undefined;
+  }
+}
