@@ -20,11 +20,13 @@ export interface DataQueueOptions {
   useDead?: boolean;
 }
 
+/** Options of `dataQueue.put(items, options)`. */
 export interface DataPutOptions {
   /** Hide the items from `get` and `size` for this many ms. Default 0. */
   delay?: number;
 }
 
+/** Options of `dataQueue.get(n, options)`. */
 export interface DataGetOptions {
   /** Lease for this call, ms, instead of the queue's `visTimeout`; 0 removes the items. */
   visTimeout?: number;
@@ -35,6 +37,7 @@ export interface DataGetOptions {
   timeout?: number;
 }
 
+/** Options of `dataQueue.refresh(ids, options)`. */
 export interface DataRefreshOptions {
   /** The new lease, ms from now. Default: the queue's `visTimeout` (which must then be > 0). */
   visTimeout?: number;
@@ -45,7 +48,9 @@ export type DataIds = Iterable<string> | ReadonlyMap<string, unknown>;
 
 /** The settings every operation runs with, resolved. */
 export interface DataQueueSettings {
+  /** Leases an item gets before it is dead, the first included. */
   readonly attempts: number;
+  /** Whether dead items are kept for `dead()` (else dropped). */
   readonly useDead: boolean;
 }
 
@@ -67,9 +72,13 @@ const QUEUE_CHECKS = {
  * the protected methods, each of which must be atomic.
  */
 export abstract class DataQueue<T = unknown> {
+  /** The data queue's name (a queue name; its keys never collide with a task queue's). */
   readonly name: string;
+  /** Leases an item gets, the first included, before it is dead. */
   readonly attempts: number;
+  /** The default lease of `get`, ms; 0 means `get` removes what it returns. */
   readonly visTimeout: number;
+  /** Whether dead items are kept for `dead()`. */
   readonly useDead: boolean;
 
   constructor(name: string, options: DataQueueOptions = {}) {
@@ -82,6 +91,7 @@ export abstract class DataQueue<T = unknown> {
     this.useDead = o.useDead ?? false;
   }
 
+  /** What a storage method needs to apply expired leases: `attempts` and `useDead`. */
   protected get settings(): DataQueueSettings {
     return { attempts: this.attempts, useDead: this.useDead };
   }
@@ -175,9 +185,13 @@ export abstract class DataQueue<T = unknown> {
     visTimeout: number,
     timeout: number,
   ): Promise<[string, string][]>;
+  /** Extend the leases of `ids` still held to `visTimeout` ms from now; resolve to those ids. */
   protected abstract doRefresh(ids: string[], visTimeout: number): Promise<string[]>;
+  /** Delete leased (live lease) or dead items; resolve to how many were deleted. */
   protected abstract doDone(ids: string[]): Promise<number>;
+  /** Count the ready items (not leased, not delayed). */
   protected abstract doSize(): Promise<number>;
+  /** Up to `n` dead items as [id, json] pairs, oldest first, left in place. */
   protected abstract doDead(n: number): Promise<[string, string][]>;
 
   private where(method: string): string {

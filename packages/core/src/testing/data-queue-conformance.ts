@@ -4,6 +4,7 @@ import { EncodeError, InvalidArgument } from "../errors.js";
 import type { MakeBroker } from "./broker-conformance.js";
 import { sleep, waitUntil } from "./wait.js";
 
+/** Options of `dataQueueConformance(makeBroker, options)`. */
 export interface DataQueueConformanceOptions {
   /** Suite title. Default "data queue conformance". */
   name?: string;
