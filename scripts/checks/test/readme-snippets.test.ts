@@ -14,7 +14,8 @@ const snippets = readmes().flatMap(extractSnippets);
 
 function fileOf(s: Snippet): string {
   const base = `${s.readme.replace(/[^a-zA-Z0-9]+/g, "_")}_L${s.line}`;
-  return join(DIR, s.lang === "ts" ? `${base}.mts` : `${base}.mjs`);
+  const ext = { ts: "mts", js: "mjs", cjs: "cjs" }[s.lang];
+  return join(DIR, `${base}.${ext}`);
 }
 
 function runNode(
@@ -46,20 +47,22 @@ describe("README snippets", () => {
   mkdirSync(DIR, { recursive: true });
   for (const s of snippets) {
     // `export {}` makes each snippet a module, so top-level await is allowed.
-    writeFileSync(fileOf(s), `${s.code}\nexport {};\n`);
+    writeFileSync(fileOf(s), s.lang === "cjs" ? `${s.code}\n` : `${s.code}\nexport {};\n`);
   }
 
   it("there are snippets to check", () => {
     expect(snippets.length).toBeGreaterThan(10);
   });
 
-  it("every TypeScript snippet typechecks (strict)", () => {
-    const files = snippets.filter((s) => s.lang === "ts").map(fileOf);
+  it("every snippet typechecks (strict TypeScript; JavaScript checked as JS)", () => {
+    const files = snippets.map(fileOf);
     const program = ts.createProgram(files, {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       strict: true,
+      allowJs: true,
+      checkJs: true,
       noEmit: true,
       skipLibCheck: true,
       types: ["node"],

@@ -11,7 +11,7 @@ export interface Snippet {
   readme: string;
   /** The line of the opening fence (1-based). */
   line: number;
-  lang: "ts" | "js";
+  lang: "ts" | "js" | "cjs";
   code: string;
   /**
    * `run`: typechecked and run to a natural exit; `typecheck`: needs a server, so only
@@ -38,12 +38,13 @@ export function readmes(): string[] {
 }
 
 const FENCE = /^```(\w*)/;
-const LANGS: Record<string, "ts" | "js"> = {
+const LANGS: Record<string, "ts" | "js" | "cjs"> = {
   ts: "ts",
   typescript: "ts",
   js: "js",
   javascript: "js",
   mjs: "js",
+  cjs: "cjs",
 };
 
 export function extractSnippets(file: string): Snippet[] {
