@@ -67,9 +67,11 @@ describe("isolation on Redis", () => {
   test("a CPU-bound isolated actor does not stop heartbeats or delay other messages", async () => {
     const scores: number[] = [];
     const poll = setInterval(() => {
-      void fx.broker.client.zscore(`${fx.broker.namespace}:__heartbeats__`, fx.broker.brokerId).then((s) => {
-        if (s !== null && Number(s) !== scores.at(-1)) scores.push(Number(s));
-      });
+      void fx.broker.client
+        .zscore(`${fx.broker.namespace}:__heartbeats__`, fx.broker.brokerId)
+        .then((s) => {
+          if (s !== null && Number(s) !== scores.at(-1)) scores.push(Number(s));
+        });
     }, 50);
     try {
       await fx.burn.send(4000);
