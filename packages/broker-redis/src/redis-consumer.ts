@@ -151,7 +151,7 @@ export class RedisConsumer implements Consumer {
       this.inflight.add(id);
       out.push(new RedisMessageProxy(message, id));
     }
-    if (undecodable !== undefined) await this.deadLetter(undecodable);
+    if (undecodable !== undefined) await this.deadLetter(undecodable.map((id) => [id, ""]));
     return out;
   }
 
@@ -228,10 +228,19 @@ export class RedisConsumer implements Consumer {
   async nack(message: MessageProxy): Promise<void> {
     const id = (message as RedisMessageProxy).redisId;
     this.inflight.delete(id);
-    await this.deadLetter([id]);
+    // Stored as it is now, so the dead letter carries why it failed (its traceback option).
+    let data: Buffer | string = "";
+    try {
+      data = Buffer.from(message.message.encode());
+    } catch {
+      // Not encodable as it is now: keep the bytes fetched.
+    }
+    await this.deadLetter([[id, data]]);
   }
 
-  private async deadLetter(ids: string[]): Promise<void> {
+  /** Move `[id, data]` pairs to the dead letters; data "" keeps the bytes stored at fetch. */
+  private async deadLetter(entries: [string, Buffer | string][]): Promise<void> {
+    const ids = entries.map(([id]) => id);
     const { connection, keys } = this.host;
     const now = Date.now();
     await connection.run(
@@ -243,7 +252,7 @@ export class RedisConsumer implements Consumer {
           keys.dead(this.queueName),
           keys.deadMessages(this.queueName),
           now,
-          ...ids,
+          ...entries.flat(),
         ),
       // Moves only what this worker still holds: a second run does nothing.
       { idempotent: true },

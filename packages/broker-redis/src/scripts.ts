@@ -29,7 +29,7 @@ export interface ScriptCommands {
     dead: string,
     deadMessages: string,
     now: number,
-    ...ids: string[]
+    ...idAndData: (string | Buffer)[]
   ): Promise<number>;
   taskqRequeue(
     acks: string,
