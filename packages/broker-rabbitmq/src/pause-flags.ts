@@ -1,4 +1,4 @@
-import type { Logger } from "@taskq/core";
+import { type Logger, serialReader } from "@taskq/core";
 import type { Channel } from "amqplib";
 import type { AmqpConnection } from "./connection.js";
 
@@ -43,12 +43,11 @@ export class PauseWatch {
   private readonly log: Logger;
   private readonly queues: () => Iterable<string>;
   private readonly report: (names: string[]) => void;
+  /** Read every flag and report the paused set; reads asked for meanwhile run once more after. */
+  private readonly reader: () => void;
   private channel: Promise<Channel> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private reading = false;
-  private again = false;
-  private failing = false;
   private readonly onConnect = () => {
     this.channel = undefined;
     this.read();
@@ -64,6 +63,19 @@ export class PauseWatch {
     this.log = log;
     this.queues = queues;
     this.report = report;
+    this.reader = serialReader(
+      async () => {
+        const ch = await this.open();
+        const paused: string[] = [];
+        for (const q of [...this.queues()]) if (await readFlag(ch, q)) paused.push(q);
+        return paused;
+      },
+      (paused) => {
+        if (this.running) this.report(paused);
+      },
+      this.log,
+      "the paused queues",
+    );
   }
 
   start(): void {
@@ -97,35 +109,7 @@ export class PauseWatch {
   }
 
   private read(): void {
-    if (!this.running) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = true;
-    void (async () => {
-      const ch = await this.open();
-      const paused: string[] = [];
-      for (const q of [...this.queues()]) if (await readFlag(ch, q)) paused.push(q);
-      return paused;
-    })()
-      .then(
-        (paused) => {
-          this.failing = false;
-          if (this.running) this.report(paused);
-        },
-        (err: unknown) => {
-          if (!this.failing) this.log.warn({ err }, "Could not read the paused queues.");
-          this.failing = true;
-        },
-      )
-      .finally(() => {
-        this.reading = false;
-        if (this.again) {
-          this.again = false;
-          this.read();
-        }
-      });
+    if (this.running) this.reader();
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Logger } from "@taskq/core";
+import { type Logger, serialReader } from "@taskq/core";
 import { RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
@@ -15,17 +15,27 @@ export class PauseWatch {
   private readonly keys: Keys;
   private readonly log: Logger;
   private readonly report: (names: string[]) => void;
+  /** Read the set and report it; reads asked for during one run once more after it. */
+  private readonly reader: () => void;
   private subscriber: RedisConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private reading = false;
-  private again = false;
-  private failing = false;
 
   constructor(source: RedisConnection, keys: Keys, log: Logger, report: (names: string[]) => void) {
     this.source = source;
     this.keys = keys;
     this.log = log;
     this.report = report;
+    this.reader = serialReader(
+      () =>
+        this.source.run("read the paused queues", (client) => client.smembers(this.keys.paused), {
+          idempotent: true,
+        }),
+      (names) => {
+        if (this.subscriber !== undefined) this.report(names);
+      },
+      this.log,
+      "the paused queues",
+    );
   }
 
   start(): void {
@@ -57,35 +67,8 @@ export class PauseWatch {
     this.timer.unref();
   }
 
-  /** Read the set and report it; reads asked for during one run once more after it. */
   private read(): void {
-    if (this.subscriber === undefined) return;
-    if (this.reading) {
-      this.again = true;
-      return;
-    }
-    this.reading = true;
-    void this.source
-      .run("read the paused queues", (client) => client.smembers(this.keys.paused), {
-        idempotent: true,
-      })
-      .then(
-        (names) => {
-          this.failing = false;
-          if (this.subscriber !== undefined) this.report(names);
-        },
-        (err: unknown) => {
-          if (!this.failing) this.log.warn({ err }, "Could not read the paused queues.");
-          this.failing = true;
-        },
-      )
-      .finally(() => {
-        this.reading = false;
-        if (this.again) {
-          this.again = false;
-          this.read();
-        }
-      });
+    if (this.subscriber !== undefined) this.reader();
   }
 
   close(): void {

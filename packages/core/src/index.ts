@@ -125,6 +125,7 @@ export type { ResultsOptions } from "./results/results.js";
 export { Results } from "./results/results.js";
 export { StubResultBackend } from "./results/stub-result-backend.js";
 export type { GetResultOptions, ResultReader } from "./results/types.js";
+export { serialReader } from "./serial-reader.js";
 export type { OptionCheck } from "./validate.js";
 export { describeValue, optionChecks, validateOptions } from "./validate.js";
 /** An O(1) queue, for broker implementations. */
