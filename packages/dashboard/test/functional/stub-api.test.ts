@@ -1,6 +1,10 @@
 import { actor, StubBroker } from "@taskq/core";
 import { afterEach, describe, expect, test } from "vitest";
-import { createDashboard, type DashboardStates } from "../../src/index.js";
+import {
+  createDashboard,
+  type DashboardStateFilter,
+  type DashboardStates,
+} from "../../src/index.js";
 import { type Served, scriptPost, serve } from "../serve.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -21,7 +25,7 @@ async function dashboard(
 
 /** Message states in memory, shaped as MessageState's readers answer. */
 function memoryStates(states: Record<string, unknown>[]): DashboardStates {
-  const matches = (s: Record<string, unknown>, f: Record<string, unknown>) =>
+  const matches = (s: Record<string, unknown>, f: DashboardStateFilter) =>
     (f.status === undefined || s.status === f.status) &&
     (f.actorName === undefined || s.actorName === f.actorName) &&
     (f.queueName === undefined || s.queueName === f.queueName);
