@@ -7,6 +7,7 @@ declare -A NEEDED=(
   [redis-server]=redis-server
   [rabbitmq-server]=rabbitmq-server
   [memcached]=memcached
+  [chromium]=chromium
 )
 
 missing=()

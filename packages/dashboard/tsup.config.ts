@@ -1,4 +1,5 @@
 import { defineConfig } from "tsup";
 import { library } from "../../tsup.base.js";
 
-export default defineConfig({ ...library });
+// shims: import.meta.url (the page script's location) in the CJS build too.
+export default defineConfig({ ...library, shims: true });

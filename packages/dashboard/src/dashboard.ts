@@ -4,6 +4,7 @@ import { type Route, type RouteContext, routes } from "./api.js";
 import { serveEvents } from "./events.js";
 import { type AuthPredicate, type BasicAuth, checkAuth, checkSameOrigin } from "./guard.js";
 import { HttpError, sendError } from "./http.js";
+import { isPagePath, servePage, serveScript } from "./page.js";
 import type { DashboardScheduler, DashboardStates } from "./sources.js";
 
 /** Options of `createDashboard`. */
@@ -100,6 +101,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     await checkAuth(req, auth);
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
+    if (mount !== "" && url.pathname === mount) {
+      // Relative URLs resolve against the parent of a path without a trailing slash.
+      res.writeHead(308, { location: `${mount}/${url.search}` });
+      res.end();
+      return;
+    }
     const path = innerPath(url.pathname, mount);
     const method = req.method ?? "GET";
     if (path === "/api/events") {
@@ -108,6 +115,14 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
           allow: "GET",
         });
       serveEvents(req, res, broker);
+      return;
+    }
+    if ((method === "GET" || method === "HEAD") && path === "/assets/app.js") {
+      await serveScript(res);
+      return;
+    }
+    if ((method === "GET" || method === "HEAD") && isPagePath(path)) {
+      servePage(res, path, readOnly);
       return;
     }
     const { route, params } = match(path, method);
