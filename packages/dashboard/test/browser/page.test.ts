@@ -109,7 +109,7 @@ describe("dashboard page in headless Chromium", () => {
     const page = await open(s, "/dead-letters/jobs");
     const args = page.locator("code.args");
     await expect.poll(() => args.textContent(), { timeout: 15_000 }).toContain("<script>");
-    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator("main b").count()).toBe(0);
     await page.screenshot({ path: `${SCREENSHOTS}dead-letters.png` });
 
