@@ -4,7 +4,9 @@ import { HttpError } from "./http.js";
 
 /** Basic-auth credentials (`auth: { username, password }`). */
 export interface BasicAuth {
+  /** The user name to accept. */
   username: string;
+  /** The password to accept; it may hold `:`. */
   password: string;
 }
 

@@ -2,11 +2,17 @@ import type { Broker, DeadLetterInfo } from "@taskq/core";
 
 /** One `/api/queues` entry. */
 export interface QueueSummary {
+  /** The queue's name. */
   name: string;
+  /** Messages waiting on the queue. */
   ready: number;
+  /** Messages waiting on its delay queue. */
   delayed: number;
+  /** Messages in its dead-letter queue. */
   dead: number;
+  /** Messages held by workers (0 where the broker cannot tell, as on RabbitMQ). */
   inProgress: number;
+  /** Whether the queue is paused for the fleet. */
   paused: boolean;
 }
 
@@ -33,13 +39,21 @@ export async function queueSummaries(broker: Broker): Promise<QueueSummary[]> {
 
 /** A dead letter as the API shows it (DESIGN §14). */
 export interface DeadLetterItem {
+  /** The message's id (the broker's id when it does not decode). */
   messageId: string;
+  /** Its actor; `null` when the stored bytes do not decode. */
   actorName: string | null;
+  /** The queue it died on. */
   queueName: string;
+  /** Its positional arguments. */
   args: unknown[];
+  /** Its keyword arguments. */
   kwargs: Record<string, unknown>;
+  /** Its options as on the wire. */
   options: Record<string, unknown>;
+  /** When it died (ms since the epoch); `null`: brokers do not report it yet. */
   failedAt: number | null;
+  /** Why it died: its `traceback` option, when it has one. */
   error?: string;
   /** The stored text, only when it does not decode as a message. */
   raw?: string;

@@ -13,8 +13,11 @@ export type DashboardMessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 /** The filter `/api/messages` passes to `states.list` and `states.count`. */
 export interface DashboardStateFilter {
+  /** Only states with this status. */
   status?: DashboardMessageStatus;
+  /** Only messages of this actor. */
   actorName?: string;
+  /** Only messages of this queue. */
   queueName?: string;
 }
 
@@ -23,13 +26,18 @@ export interface DashboardStateFilter {
  * this shape (`get`, `list`, `count`).
  */
 export interface DashboardStates {
+  /** The state of one message; `undefined` when unknown. */
   get(messageId: string): Promise<object | undefined>;
+  /** One page of states matching the filter, newest first. */
   list(options: DashboardStateFilter & { offset: number; limit: number }): Promise<object[]>;
+  /** How many states match the filter, whatever the paging. */
   count(filter: DashboardStateFilter): Promise<number>;
 }
 
 /** What the dashboard reads and triggers schedules through: `@taskq/scheduler`'s `Scheduler`. */
 export interface DashboardScheduler {
+  /** Every schedule with its next and last run. */
   list(): Promise<object[]>;
+  /** Send the schedule's message now. */
   trigger(name: string): Promise<{ messageId: string }>;
 }
