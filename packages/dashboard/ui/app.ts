@@ -220,19 +220,83 @@ function Schedules() {
   </table>`;
 }
 
-function Messages(props: { id?: string }) {
-  const [data, setData] = useState<unknown>(null);
+const STATUSES = ["pending", "started", "success", "failure", "skipped", "canceled"];
+const PAGE = 50;
+
+interface StateRow {
+  messageId: string;
+  status: string;
+  actorName: string;
+  queueName: string;
+  enqueuedAt?: number;
+}
+
+function MessageList() {
+  const [filter, setFilter] = useState({ status: "", actor: "", queue: "" });
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<{ total: number; items: StateRow[] } | null>(null);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
-    const path =
-      props.id === undefined
-        ? "api/messages?limit=50"
-        : `api/messages/${encodeURIComponent(props.id)}`;
-    api<unknown>(path).then(setData, setError);
+    const q = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
+    if (filter.status !== "") q.set("status", filter.status);
+    if (filter.actor !== "") q.set("actor", filter.actor);
+    if (filter.queue !== "") q.set("queue", filter.queue);
+    api<{ total: number; items: StateRow[] }>(`api/messages?${q}`).then(setPage, setError);
+  }, [filter, offset]);
+  const set = (key: "status" | "actor" | "queue") => (e: Event) => {
+    setOffset(0);
+    setFilter({ ...filter, [key]: (e.target as HTMLInputElement).value });
+  };
+  if (error !== null) return html`<${Problem} error=${error} />`;
+  return html`<section>
+    <form onSubmit=${(e: Event) => e.preventDefault()}>
+      <label>Status <select aria-label="Status" onChange=${set("status")}>
+        <option value="">any</option>
+        ${STATUSES.map((st) => html`<option value=${st}>${st}</option>`)}
+      </select></label>
+      <label> Actor <input aria-label="Actor" onChange=${set("actor")} /></label>
+      <label> Queue <input aria-label="Queue" onChange=${set("queue")} /></label>
+    </form>
+    ${
+      page === null
+        ? html`<p>Loading…</p>`
+        : html`<p role="status">${page.total} message(s)</p>
+            <table>
+              <thead><tr><th>Message</th><th>Status</th><th>Actor</th><th>Queue</th><th>Enqueued</th></tr></thead>
+              <tbody>
+                ${page.items.map(
+                  (m) => html`<tr data-message=${m.messageId}>
+                    <td><${Link} to=${`messages/${encodeURIComponent(m.messageId)}`}>${m.messageId}<//></td>
+                    <td>${m.status}</td><td>${m.actorName}</td><td>${m.queueName}</td>
+                    <td>${when(m.enqueuedAt ?? null)}</td>
+                  </tr>`,
+                )}
+              </tbody>
+            </table>
+            <p>
+              ${offset > 0 ? html`<button onClick=${() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>` : null}
+              ${offset + PAGE < page.total ? html`<button onClick=${() => setOffset(offset + PAGE)}>Next</button>` : null}
+            </p>`
+    }
+  </section>`;
+}
+
+function MessageDetail(props: { id: string }) {
+  const [data, setData] = useState<Record<string, unknown> | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api<Record<string, unknown>>(`api/messages/${encodeURIComponent(props.id)}`).then(
+      setData,
+      setError,
+    );
   }, [props.id]);
   if (error !== null) return html`<${Problem} error=${error} />`;
   if (data === null) return html`<p>Loading…</p>`;
-  return html`<pre>${JSON.stringify(data, null, 2)}</pre>`;
+  return html`<section>
+    <h2>Message <code>${props.id}</code></h2>
+    <p>Status: <strong data-field="status">${String(data.status)}</strong></p>
+    <pre class="state">${JSON.stringify(data, null, 2)}</pre>
+  </section>`;
 }
 
 function App() {
@@ -247,7 +311,8 @@ function App() {
   if (section === "dead-letters" && arg !== undefined) view = html`<${DeadLetters} queue=${arg} />`;
   else if (section === "queues" && arg !== undefined) view = html`<${DeadLetters} queue=${arg} />`;
   else if (section === "schedules") view = html`<${Schedules} />`;
-  else if (section === "messages") view = html`<${Messages} id=${arg} />`;
+  else if (section === "messages" && arg !== undefined) view = html`<${MessageDetail} id=${arg} />`;
+  else if (section === "messages") view = html`<${MessageList} />`;
   else view = html`<${Queues} />`;
   return html`<header>
       <h1>taskq</h1>

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { RedisBroker } from "@taskq/broker-redis";
-import { actor, Worker } from "@taskq/core";
+import { actor, StubBroker, Worker } from "@taskq/core";
 import { captureLogs } from "@taskq/core/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, test } from "vitest";
+import { memoryStates } from "../memory-states.js";
 import { type Served, serve } from "../serve.js";
 
 // Debian's chromium (scripts/ensure-servers.sh installs it), driven by playwright-core.
@@ -140,5 +141,43 @@ describe("dashboard page in headless Chromium", () => {
     await expect
       .poll(() => page.getByRole("status").textContent(), { timeout: 15_000 })
       .toContain("Not configured");
+  });
+
+  test("messages filter by status and a message's detail opens from its link", async () => {
+    const broker = new StubBroker();
+    broker.declareQueue("emails");
+    const states = Array.from({ length: 6 }, (_, i) => ({
+      messageId: `msg-${i}`,
+      status: i < 2 ? "failure" : "success",
+      actorName: "send_email",
+      queueName: "emails",
+      args: [`<img src=x onerror="globalThis.__pwned=1">${i}`],
+      enqueuedAt: 1_700_000_000_000 + i,
+    }));
+    const s = await serve({ broker, states: memoryStates(states), mountPath: "/ops/taskq" });
+    cleanups.push(() => s.close());
+    const page = await open(s, "/ops/taskq/messages");
+    await expect
+      .poll(() => page.getByRole("status").textContent(), { timeout: 15_000 })
+      .toBe("6 message(s)");
+    await page.getByLabel("Status").selectOption("failure");
+    await expect
+      .poll(() => page.getByRole("status").textContent(), { timeout: 15_000 })
+      .toBe("2 message(s)");
+    expect(await page.locator("tr[data-message]").count()).toBe(2);
+    await page.getByRole("link", { name: "msg-1" }).click();
+    await expect
+      .poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 15_000 })
+      .toBe("failure");
+    expect(new URL(page.url()).pathname).toBe("/ops/taskq/messages/msg-1");
+    expect(await page.locator("pre.state").textContent()).toContain("<img src=x onerror=");
+    expect(await page.locator("main img").count()).toBe(0);
+    // A deep link loaded directly works too (relative assets and API under the mount path).
+    await page.goto(`${s.base}/ops/taskq/messages/msg-4`);
+    await expect
+      .poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 15_000 })
+      .toBe("success");
+    expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
+    await page.screenshot({ path: `${SCREENSHOTS}message.png` });
   });
 });

@@ -5,6 +5,7 @@ import {
   type DashboardStateFilter,
   type DashboardStates,
 } from "../../src/index.js";
+import { memoryStates } from "../memory-states.js";
 import { type Served, scriptPost, serve } from "../serve.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -21,19 +22,6 @@ async function dashboard(
   const s = await serve({ broker, ...options });
   cleanups.push(() => s.close());
   return { broker, s };
-}
-
-/** Message states in memory, shaped as MessageState's readers answer. */
-function memoryStates(states: Record<string, unknown>[]): DashboardStates {
-  const matches = (s: Record<string, unknown>, f: DashboardStateFilter) =>
-    (f.status === undefined || s.status === f.status) &&
-    (f.actorName === undefined || s.actorName === f.actorName) &&
-    (f.queueName === undefined || s.queueName === f.queueName);
-  return {
-    get: async (id) => states.find((s) => s.messageId === id),
-    count: async (f) => states.filter((s) => matches(s, f)).length,
-    list: async (o) => states.filter((s) => matches(s, o)).slice(o.offset, o.offset + o.limit),
-  };
 }
 
 describe("dashboard API on StubBroker", () => {
