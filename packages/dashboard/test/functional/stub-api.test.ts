@@ -1,10 +1,6 @@
 import { actor, StubBroker } from "@taskq/core";
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  createDashboard,
-  type DashboardStateFilter,
-  type DashboardStates,
-} from "../../src/index.js";
+import { createDashboard } from "../../src/index.js";
 import { memoryStates } from "../memory-states.js";
 import { type Served, scriptPost, serve } from "../serve.js";
 
