@@ -4,8 +4,8 @@ export default defineConfig({
   test: {
     name: "dashboard",
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/setup/redis-server.ts"],
+    globalSetup: ["test/setup/redis-server.ts", "test/setup/rabbitmq-server.ts"],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 90_000,
   },
 });

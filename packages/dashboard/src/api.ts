@@ -127,10 +127,10 @@ export const routes: Route[] = [
       const queue = declaredQueue(broker, params[0]!);
       const offset = intParam(query, "offset", 0, 0, 1_000_000);
       const limit = intParam(query, "limit", 50, 1, MAX_PAGE);
-      const [counts, letters] = await Promise.all([
-        broker.getQueueMessageCounts(queue),
-        broker.getDeadLetters(queue, { limit: offset + limit }),
-      ]);
+      // Count first: RabbitMQ lists dead letters by fetching them, and they leave its count
+      // while held.
+      const counts = await broker.getQueueMessageCounts(queue);
+      const letters = await broker.getDeadLetters(queue, { limit: offset + limit });
       sendJson(res, 200, {
         total: counts.dead,
         items: letters.slice(offset).map((l) => deadLetterItem(queue, l)),
