@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, the servers the test suite starts on loopback, when
-# they are missing. Each needed binary is listed with the package that provides it.
+# Installs, from Debian's packages, the servers the test suite starts on loopback (and the
+# chromium the dashboard's browser tests drive), when they are missing. Each needed binary is
+# listed with the package that provides it.
 set -euo pipefail
 
 declare -A NEEDED=(
