@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs, from Debian's packages, the servers the test suite starts on loopback, when
-# they are missing. Each needed binary is listed with the package that provides it.
+# Installs, from Debian's packages, the servers the test suite starts on loopback (and the
+# chromium the dashboard's browser tests drive), when they are missing. Each needed binary is
+# listed with the package that provides it.
 set -euo pipefail
 
 declare -A NEEDED=(
   [redis-server]=redis-server
   [rabbitmq-server]=rabbitmq-server
   [memcached]=memcached
+  [chromium]=chromium
 )
 
 missing=()

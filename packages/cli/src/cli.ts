@@ -1,5 +1,6 @@
 import type { AdminCommand } from "./admin.js";
 import { HELP, parseWorkerArgs } from "./args.js";
+import { dashboardCommand } from "./dashboard-command.js";
 import { deadLettersCommand } from "./dead-letters-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { exitWhenFlushed, writeLine } from "./output.js";
@@ -20,6 +21,7 @@ const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   resume: pauseCommand(false),
   scheduler: schedulerCommand,
   schedules: schedulesCommand,
+  dashboard: dashboardCommand,
 };
 
 async function main(argv: string[]): Promise<number | undefined> {

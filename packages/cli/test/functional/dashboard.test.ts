@@ -1,0 +1,49 @@
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, test } from "vitest";
+import type { Running } from "../helpers.js";
+import { taskq, testEnv } from "../helpers.js";
+
+const running: Running[] = [];
+const files: string[] = [];
+afterEach(async () => {
+  for (const run of running.splice(0)) {
+    if (run.child.exitCode === null && run.child.signalCode === null) {
+      run.child.kill("SIGKILL");
+      await run.exited;
+    }
+  }
+  for (const f of files.splice(0)) rmSync(f, { force: true });
+});
+
+describe("taskq dashboard", () => {
+  test("serves the module's queues and scheduler on 127.0.0.1 and exits 0 on SIGTERM", async () => {
+    const env = testEnv();
+    files.push(env.TASKQ_TEST_OUT);
+    const run = taskq(["dashboard", "schedules.mjs", "--port", "0"], env);
+    running.push(run);
+    await run.waitFor(/The dashboard is on http:\/\/127\.0\.0\.1:\d+\//);
+    const base = /The dashboard is on (http:\/\/127\.0\.0\.1:\d+)\//.exec(run.output())![1]!;
+    const queues = await fetch(`${base}/api/queues`);
+    expect(queues.status).toBe(200);
+    expect(await queues.json()).toEqual([
+      { name: "default", ready: 0, delayed: 0, dead: 0, inProgress: 0, paused: false },
+    ]);
+    const schedules = (await (await fetch(`${base}/api/schedules`)).json()) as { name: string }[];
+    expect(schedules.map((s) => s.name).sort()).toEqual(["beat", "nightly"]);
+    const page = await fetch(`${base}/queues/default`);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    // An open event stream must not keep the process from stopping.
+    const events = await fetch(`${base}/api/events`);
+    expect(events.status).toBe(200);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+  });
+
+  test("a bad --port is a usage error (exit 2) naming it", async () => {
+    const env = testEnv();
+    const run = taskq(["dashboard", "schedules.mjs", "--port", "http"], env);
+    running.push(run);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain("--port must be a port number");
+  });
+});

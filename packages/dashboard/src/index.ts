@@ -1,0 +1,10 @@
+export type { DashboardHandler, DashboardOptions } from "./dashboard.js";
+export { createDashboard } from "./dashboard.js";
+export type { AuthPredicate, BasicAuth } from "./guard.js";
+export type { DeadLetterItem, QueueSummary } from "./queues.js";
+export type {
+  DashboardMessageStatus,
+  DashboardScheduler,
+  DashboardStateFilter,
+  DashboardStates,
+} from "./sources.js";
