@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +16,10 @@ export interface RabbitmqServer {
   restart(): Promise<void>;
   /** Stop and remove the data directory. */
   destroy(): Promise<void>;
+  /** The node's name (`taskq<port>@localhost`), for `rabbitmqctl -n`. */
+  readonly nodeName: string;
+  /** Run `rabbitmqctl <args>` against this node; rejects with its output if it fails. */
+  ctl(...args: string[]): Promise<string>;
 }
 
 const HINT = "install Debian's rabbitmq-server package (scripts/ensure-servers.sh does it)";
@@ -89,17 +93,36 @@ export async function startRabbitmq(): Promise<RabbitmqServer> {
     spawnSync("epmd", ["-kill"], { env, stdio: "ignore" });
   };
   await launch();
+  const nodeName = env.RABBITMQ_NODENAME!;
   return {
     host: "127.0.0.1",
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     stop: halt,
     restart: launch,
+    nodeName,
+    ctl: (...args) => rabbitmqctl(binary, env, dir, ["-n", nodeName, ...args]),
     async destroy() {
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** rabbitmqctl beside the server script, with the node's environment (epmd port, cookie). */
+export function rabbitmqctl(
+  serverBinary: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  args: string[],
+): Promise<string> {
+  const ctl = join(serverBinary, "..", "rabbitmqctl");
+  return new Promise((resolve, reject) => {
+    execFile(ctl, args, { env, cwd, timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`rabbitmqctl ${args.join(" ")} failed: ${err.message}\n${stdout}${stderr}`));
+      else resolve(stdout);
+    });
+  });
 }
 
 /** The server answers the AMQP 0-9-1 protocol header with a method frame (type 1). */
