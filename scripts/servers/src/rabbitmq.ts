@@ -143,7 +143,10 @@ export function rabbitmqctl(
   const ctl = join(serverBinary, "..", "rabbitmqctl");
   return new Promise((resolve, reject) => {
     execFile(ctl, args, { env, cwd, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`rabbitmqctl ${args.join(" ")} failed: ${err.message}\n${stdout}${stderr}`));
+      if (err)
+        reject(
+          new Error(`rabbitmqctl ${args.join(" ")} failed: ${err.message}\n${stdout}${stderr}`),
+        );
       else resolve(stdout);
     });
   });

@@ -5,7 +5,8 @@ import { RabbitmqBroker } from "../../src/index.js";
 import { captureLogs, eventually, sleep, uniqueQueue } from "../helpers/index.js";
 
 const ENABLED = process.env.TASKQ_RABBITMQ_CLUSTER === "1";
-const NAME = "quorum queues on a 3-node cluster: killing the node clients and queue leader are on loses no confirmed message";
+const NAME =
+  "quorum queues on a 3-node cluster: killing the node clients and queue leader are on loses no confirmed message";
 
 /** How many messages the producers send, and how many at once. */
 const TOTAL = 3000;

@@ -61,14 +61,14 @@ describe("RabbitmqBroker with queueType quorum", () => {
         /PRECONDITION_FAILED.*inequivalent arg 'x-queue-type'.*received none but current is the value 'quorum'/,
       );
     }
-    expect(
-      await declareFails(b, `${queue}.XQ`, { "x-message-ttl": 7 * 24 * 3600 * 1000 }),
-    ).toMatch(/PRECONDITION_FAILED.*inequivalent arg 'x-queue-type'/);
+    expect(await declareFails(b, `${queue}.XQ`, { "x-message-ttl": 7 * 24 * 3600 * 1000 })).toMatch(
+      /PRECONDITION_FAILED.*inequivalent arg 'x-queue-type'/,
+    );
     // And with the type, Dramatiq's dead-letter arguments and TTL are what it carries.
     for (const name of [queue, `${queue}.DQ`]) {
-      expect(
-        await declareFails(b, name, { "x-queue-type": "quorum", ...deadLetter(name) }),
-      ).toBe("declared");
+      expect(await declareFails(b, name, { "x-queue-type": "quorum", ...deadLetter(name) })).toBe(
+        "declared",
+      );
     }
     expect(
       await declareFails(b, `${queue}.XQ`, {
