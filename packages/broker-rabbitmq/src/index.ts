@@ -1,3 +1,3 @@
-export type { RabbitmqBrokerOptions } from "./rabbitmq-broker.js";
+export type { QueueType, RabbitmqBrokerOptions } from "./rabbitmq-broker.js";
 export { RabbitmqBroker } from "./rabbitmq-broker.js";
 export { RabbitmqMessageProxy } from "./rabbitmq-consumer.js";

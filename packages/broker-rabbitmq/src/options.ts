@@ -2,13 +2,28 @@ import type { BrokerOptions, OptionCheck } from "@taskq/core";
 import { InvalidArgument, optionChecks, validateOptions } from "@taskq/core";
 import { redact } from "./connection.js";
 
+/** The kind of RabbitMQ queue `q`, `q.DQ` and `q.XQ` are declared as. */
+export type QueueType = "classic" | "quorum";
+
 /** Options of `new RabbitmqBroker()`. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
   /** `amqp://user:pass@host:port/vhost`, or several for failover. Default `amqp://127.0.0.1:5672`. */
   url?: string | string[];
-  /** Resolve `send` only once RabbitMQ has confirmed the message. Default false. */
+  /**
+   * Resolve `send` only once RabbitMQ has confirmed the message. Default false, or true with
+   * `queueType: "quorum"` (a quorum queue confirms once a majority of its nodes has it).
+   */
   confirmDelivery?: boolean;
-  /** Declare queues with `x-max-priority` (1..255) so `brokerPriority` orders messages. */
+  /**
+   * `"classic"` (default, Dramatiq's) or `"quorum"`: replicated queues that survive the loss of
+   * a minority of a cluster's nodes. Quorum queues have no priorities (`maxPriority` is refused,
+   * `brokerPriority` is ignored: messages are delivered in the order they arrived).
+   */
+  queueType?: QueueType;
+  /**
+   * Declare queues with `x-max-priority` (1..255) so `brokerPriority` orders messages. Classic
+   * queues only.
+   */
   maxPriority?: number;
   /** How long dead letters are kept in `<q>.XQ`, ms. Default 7 days (Dramatiq's). */
   deadMessageTtl?: number;
@@ -25,6 +40,7 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
 export interface ResolvedOptions {
   urls: string[];
   confirmDelivery: boolean;
+  queueType: QueueType;
   maxPriority: number | undefined;
   deadMessageTtl: number;
   connectionTimeout: number;
@@ -49,6 +65,7 @@ export const checkTimeout: OptionCheck = (v) =>
 
 const SPEC: Readonly<Record<string, OptionCheck>> = {
   confirmDelivery: optionChecks.boolean,
+  queueType: (v) => (v === "classic" || v === "quorum" ? undefined : '"classic" or "quorum"'),
   maxPriority: integerIn(1, 255, "an integer from 1 to 255"),
   deadMessageTtl: integerIn(
     0,
@@ -65,6 +82,7 @@ const HINTS: Readonly<Record<string, string>> = {
   prefetch: "each consumer's prefetch count is the Worker's prefetch option",
   urls: "pass a list of URLs as url",
   timeout: "did you mean connectionTimeout?",
+  queueMode: "did you mean queueType?",
   heartbeat: "pass it in socketOptions or as ?heartbeat= in the URL",
 };
 
@@ -118,10 +136,18 @@ export function resolveOptions(options: RabbitmqBrokerOptions | undefined): Reso
   // Own properties only, as validateOptions checked them: nothing comes from a prototype.
   const own = <K extends keyof RabbitmqBrokerOptions>(name: K): RabbitmqBrokerOptions[K] =>
     Object.hasOwn(given, name) ? given[name] : undefined;
+  const queueType = own("queueType") ?? "classic";
+  const maxPriority = own("maxPriority");
+  if (queueType === "quorum" && maxPriority !== undefined) {
+    throw new InvalidArgument(
+      `${WHERE} option maxPriority cannot be used with queueType "quorum": quorum queues have no priorities (got maxPriority ${maxPriority}); drop maxPriority or use queueType "classic"`,
+    );
+  }
   return {
     urls: checkUrl(own("url")),
-    confirmDelivery: own("confirmDelivery") ?? false,
-    maxPriority: own("maxPriority"),
+    confirmDelivery: own("confirmDelivery") ?? queueType === "quorum",
+    queueType,
+    maxPriority,
     deadMessageTtl: own("deadMessageTtl") ?? 7 * 24 * 3600 * 1000,
     connectionTimeout: own("connectionTimeout") ?? 10_000,
     socketOptions: own("socketOptions"),

@@ -25,7 +25,7 @@ import {
 import type { Channel } from "amqplib";
 import { AmqpConnection } from "./connection.js";
 import { LogThrottle } from "./log-throttle.js";
-import type { RabbitmqBrokerOptions } from "./options.js";
+import type { QueueType, RabbitmqBrokerOptions } from "./options.js";
 import { checkTimeout, resolveOptions } from "./options.js";
 import { PauseWatch, readFlag, writeFlag } from "./pause-flags.js";
 import type { Published } from "./publisher.js";
@@ -33,7 +33,7 @@ import { Publisher } from "./publisher.js";
 import { RabbitmqConsumer } from "./rabbitmq-consumer.js";
 import { Topology } from "./topology.js";
 
-export type { RabbitmqBrokerOptions } from "./options.js";
+export type { QueueType, RabbitmqBrokerOptions } from "./options.js";
 
 const JOIN_INTERVAL = 50;
 
@@ -61,6 +61,8 @@ const JOIN_SUCCESSES = 3;
 export class RabbitmqBroker extends Broker {
   /** Whether `send` resolves only once RabbitMQ has confirmed the message. */
   readonly confirmDelivery: boolean;
+  /** Whether `q`, `q.DQ` and `q.XQ` are classic or quorum queues. */
+  readonly queueType: QueueType;
   /** The `x-max-priority` queues are declared with; undefined for none. */
   readonly maxPriority: number | undefined;
   /** How long dead letters are kept in `<q>.XQ`, ms. */
@@ -83,6 +85,7 @@ export class RabbitmqBroker extends Broker {
     const resolved = resolveOptions(options);
     super(resolved.middleware ? { middleware: resolved.middleware } : {});
     this.confirmDelivery = resolved.confirmDelivery;
+    this.queueType = resolved.queueType;
     this.maxPriority = resolved.maxPriority;
     this.deadMessageTtl = resolved.deadMessageTtl;
     this.connectionTimeout = resolved.connectionTimeout;
@@ -92,7 +95,7 @@ export class RabbitmqBroker extends Broker {
       socketOptions: resolved.socketOptions,
       log: this.log,
     });
-    this.topology = new Topology(this.maxPriority, this.deadMessageTtl);
+    this.topology = new Topology(this.maxPriority, this.deadMessageTtl, this.queueType);
     this.publisher = new Publisher(this.connection, this.topology, this.log);
     this.connection.on("connect", () => this.topology.reset());
     this.pauseWatch = new PauseWatch(

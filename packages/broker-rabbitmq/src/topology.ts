@@ -1,12 +1,20 @@
 import { dqName, qName, xqName } from "@taskq/core";
 import type { Channel } from "amqplib";
+import type { QueueType } from "./options.js";
+
+/** Quorum queues say so; classic ones send no type, as Dramatiq declares them. */
+function typeArgument(queueType: QueueType): Record<string, unknown> {
+  return queueType === "quorum" ? { "x-queue-type": "quorum" } : {};
+}
 
 /** What Dramatiq declares, byte for byte: pika sends integers as signed 32-bit ("int"). */
 export function queueArguments(
   queueName: string,
   maxPriority: number | undefined,
+  queueType: QueueType = "classic",
 ): Record<string, unknown> {
   const args: Record<string, unknown> = {
+    ...typeArgument(queueType),
     "x-dead-letter-exchange": "",
     "x-dead-letter-routing-key": xqName(queueName),
   };
@@ -14,9 +22,12 @@ export function queueArguments(
   return args;
 }
 
-export function deadLetterArguments(deadMessageTtl: number): Record<string, unknown> {
-  // A static TTL: RabbitMQ expires messages from the head, in order.
-  return { "x-message-ttl": { "!": "int", value: deadMessageTtl } };
+export function deadLetterArguments(
+  deadMessageTtl: number,
+  queueType: QueueType = "classic",
+): Record<string, unknown> {
+  // A static TTL: RabbitMQ expires messages from the head, in order (quorum queues: 3.10+).
+  return { ...typeArgument(queueType), "x-message-ttl": { "!": "int", value: deadMessageTtl } };
 }
 
 /**
@@ -28,10 +39,12 @@ export class Topology {
   private readonly ready = new Set<string>();
   private readonly maxPriority: number | undefined;
   private readonly deadMessageTtl: number;
+  private readonly queueType: QueueType;
 
-  constructor(maxPriority: number | undefined, deadMessageTtl: number) {
+  constructor(maxPriority: number | undefined, deadMessageTtl: number, queueType: QueueType) {
     this.maxPriority = maxPriority;
     this.deadMessageTtl = deadMessageTtl;
+    this.queueType = queueType;
   }
 
   /** A new connection: everything must be asserted again. */
@@ -78,15 +91,15 @@ export class Topology {
 
   private async declare(q: string, channel: () => Promise<Channel>): Promise<void> {
     const ch = await channel();
-    const args = queueArguments(q, this.maxPriority);
+    const args = queueArguments(q, this.maxPriority, this.queueType);
     await ch.assertQueue(q, { durable: true, arguments: args });
     await ch.assertQueue(dqName(q), {
       durable: true,
-      arguments: queueArguments(dqName(q), this.maxPriority),
+      arguments: queueArguments(dqName(q), this.maxPriority, this.queueType),
     });
     await ch.assertQueue(xqName(q), {
       durable: true,
-      arguments: deadLetterArguments(this.deadMessageTtl),
+      arguments: deadLetterArguments(this.deadMessageTtl, this.queueType),
     });
   }
 }

@@ -26,3 +26,8 @@ export function eventually(
 
 export type { PutRawOptions } from "./put-raw.js";
 export { putRaw } from "./put-raw.js";
+
+/** A broker on quorum queues, in the test node's `quorum` vhost. */
+export function makeQuorumBroker(options: RabbitmqBrokerOptions = {}): RabbitmqBroker {
+  return makeBroker({ url: inject("amqpQuorumUrl"), queueType: "quorum", ...options });
+}

@@ -35,12 +35,12 @@ export async function putRaw(
       for (const name of [queueName, `${queueName}.DQ`]) {
         await ch.assertQueue(name, {
           durable: true,
-          arguments: queueArguments(name, broker.maxPriority),
+          arguments: queueArguments(name, broker.maxPriority, broker.queueType),
         });
       }
       await ch.assertQueue(`${queueName}.XQ`, {
         durable: true,
-        arguments: deadLetterArguments(broker.deadMessageTtl),
+        arguments: deadLetterArguments(broker.deadMessageTtl, broker.queueType),
       });
     }
     ch.sendToQueue(queueName, Buffer.from(bytes), {

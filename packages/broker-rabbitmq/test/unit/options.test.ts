@@ -38,6 +38,13 @@ describe("RabbitmqBroker options are checked at construction", () => {
     [{ maxPriority: 300 }, /option maxPriority must be an integer from 1 to 255, got 300/],
     [{ maxPriority: 0 }, /option maxPriority must be an integer from 1 to 255/],
     [{ maxPriority: 2.5 }, /option maxPriority must be an integer from 1 to 255/],
+    [{ queueType: "stream" }, /option queueType must be "classic" or "quorum", got "stream"/],
+    [{ queueType: true }, /option queueType must be "classic" or "quorum", got true/],
+    [
+      { queueType: "quorum", maxPriority: 10 },
+      /option maxPriority cannot be used with queueType "quorum": quorum queues have no priorities/,
+    ],
+    [{ queue_type: "quorum" }, /did you mean queueType\?/],
     [{ url: 5 }, /option url must be an amqp:\/\/ or amqps:\/\/ URL.*got number/],
     [{ url: [] }, /option url must be/],
     [{ url: "redis://127.0.0.1:6379" }, /option url must be .*got "redis:\/\/127\.0\.0\.1:6379/],
