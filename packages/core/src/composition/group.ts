@@ -1,8 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Broker } from "../broker.js";
+import type { CancelOutcome } from "../cancel/api.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
+import { optionChecks, validateOptions } from "../validate.js";
 import { createBarriers } from "./barriers.js";
+import type { StepState } from "./lifecycle.js";
+import { cancelComposition, memberStates } from "./lifecycle.js";
 import type { Step } from "./linking.js";
 import { continueWith, groupSpec, START } from "./linking.js";
 import type { Pipeline } from "./pipeline.js";
@@ -11,6 +15,14 @@ import { isDone, sharedDeadline } from "./results.js";
 export interface CompositionOptions {
   /** Defaults to the global broker. */
   broker?: Broker;
+}
+
+export interface GroupOptions extends CompositionOptions {
+  /**
+   * When a member fails for good, cancel the rest of the composition: members not started are
+   * skipped, running ones interrupted (needs the Cancel middleware). Default false.
+   */
+  cancelOnError?: boolean;
 }
 
 export interface RunOptions {
@@ -38,10 +50,25 @@ export class Group<Rs extends unknown[] = unknown[]> {
   readonly children: readonly Step[];
   readonly groupId: string = randomUUID();
   readonly completionCallbacks: Message[] = [];
+  /** Whether a member failing for good cancels the rest. */
+  readonly cancelOnError: boolean;
 
-  constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
+  constructor(children: Iterable<Step>, options: GroupOptions = {}) {
+    validateOptions("group", options, {
+      broker: optionChecks.object,
+      cancelOnError: optionChecks.boolean,
+    });
     this.children = [...children];
     this.broker = options.broker ?? getBroker();
+    this.cancelOnError = options.cancelOnError ?? false;
+  }
+
+  /**
+   * The id every member carries in option `composition_id` when this group is run (a group
+   * run inside a pipeline carries the pipeline's): its group id.
+   */
+  get compositionId(): string {
+    return this.groupId;
   }
 
   /**
@@ -55,7 +82,10 @@ export class Group<Rs extends unknown[] = unknown[]> {
 
   async run(options: RunOptions = {}): Promise<this> {
     const barriers: Group<unknown[]>[] = [];
-    const spec = groupSpec(this as Group<unknown[]>, undefined, barriers);
+    const spec = groupSpec(this as Group<unknown[]>, undefined, barriers, {
+      compositionId: this.compositionId,
+      cancelOnError: false,
+    });
     await createBarriers(this.broker, barriers);
     await continueWith(this.broker, { group: spec }, START, options.delay);
     return this;
@@ -72,6 +102,22 @@ export class Group<Rs extends unknown[] = unknown[]> {
   /** Resolve once every member has a result; ResultTimeout after `timeout` ms (default 10 s). */
   async wait(options: { timeout?: number } = {}): Promise<void> {
     await this.getResults({ block: true, timeout: options.timeout });
+  }
+
+  /**
+   * Every member's state, in group order (a pipeline member's as a list), through the broker's
+   * MessageState; undefined for a member with none recorded.
+   */
+  getStates(): Promise<StepState[]> {
+    return memberStates(this.broker, this.children);
+  }
+
+  /**
+   * Cancel every member (needs the Cancel middleware): those not started are skipped, running
+   * ones interrupted. Resolves once recorded, to what was done for each member message.
+   */
+  cancel(): Promise<CancelOutcome[]> {
+    return cancelComposition(this.broker, this.compositionId, this.children);
   }
 
   async completedCount(): Promise<number> {
@@ -126,7 +172,7 @@ export function resultOf(
 /** Run children in parallel: `group([a.message(1), b.message(2)]).run()`. */
 export function group<const C extends readonly Step[]>(
   children: C,
-  options?: CompositionOptions,
+  options?: GroupOptions,
 ): Group<{ -readonly [K in keyof C]: ResultOfStep<C[K]> }> {
   return new Group(children, options);
 }

@@ -32,6 +32,12 @@ export interface MiddlewareHooks {
   beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /**
+   * A worker took in a batch of messages from a queue (not a delay queue), before any of them
+   * starts: lets a middleware look them up in one round trip (Cancel checks its marks). The
+   * worker does not wait for it.
+   */
+  afterReceiveMessages?(broker: Broker, messages: readonly MessageProxy[]): Awaitable;
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
   afterProcessMessage?(
     broker: Broker,
@@ -61,6 +67,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   "beforeEnqueue",
   "afterEnqueue",
   "beforeDelayMessage",
+  "afterReceiveMessages",
   "beforeProcessMessage",
   "afterProcessMessage",
   "afterSkipMessage",

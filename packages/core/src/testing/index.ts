@@ -8,6 +8,11 @@ export type { BadInputConformanceOptions } from "./bad-input-conformance.js";
 export { badInputConformance } from "./bad-input-conformance.js";
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
+export type {
+  CancelBackendConformanceOptions,
+  MakeCancelBackend,
+} from "./cancel-backend-conformance.js";
+export { cancelBackendConformance } from "./cancel-backend-conformance.js";
 export type { CapturedLog } from "./logs.js";
 export { captureLogs } from "./logs.js";
 export { maxOverlap } from "./overlap.js";
@@ -21,4 +26,9 @@ export type {
   ResultBackendConformanceOptions,
 } from "./result-backend-conformance.js";
 export { resultBackendConformance } from "./result-backend-conformance.js";
+export type {
+  MakeStateBackend,
+  StateBackendConformanceOptions,
+} from "./state-backend-conformance.js";
+export { stateBackendConformance } from "./state-backend-conformance.js";
 export { gate, sleep, waitUntil } from "./wait.js";

@@ -212,6 +212,7 @@ export class Worker implements ExecutionHost {
       for (const proxy of batch) this.delay(loop, proxy);
       return;
     }
+    if (this.broker.hasHook("afterReceiveMessages")) this.announce(batch);
     for (const proxy of batch) {
       const actor = this.broker.findActor(proxy.actorName);
       if (actor === undefined) {
@@ -221,6 +222,13 @@ export class Worker implements ExecutionHost {
       this.work.push(actor.priority, new Execution(this, proxy, loop, actor));
     }
     this.dispatch();
+  }
+
+  /** Tell the middleware of a fetched batch; a hook's failure is logged, never awaited. */
+  private announce(batch: MessageProxy[]): void {
+    const after = this.broker.emitAfter("afterReceiveMessages", batch);
+    if (after)
+      after.catch((err) => this.log.error({ err }, "An afterReceiveMessages hook failed."));
   }
 
   private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
