@@ -155,21 +155,25 @@ export class Cancel extends Middleware {
     this.forget(proxy);
   }
 
-  override async afterNack(_broker: Broker, proxy: MessageProxy): Promise<void> {
+  /**
+   * Failed for good (about to be dead-lettered). With `cancelOnError`, the rest of its
+   * composition is canceled here, before the worker frees this message's slot: the members
+   * this process holds are skipped rather than started.
+   */
+  override beforeNack(_broker: Broker, proxy: MessageProxy): void | Promise<void> {
     this.forget(proxy);
     const composition = compositionOf(proxy);
     if (proxy.options.cancel_on_error !== true || composition === undefined) return;
     log.info(
       `Message ${clip(proxy.messageId)} failed for good; canceling the rest of its composition ${clip(composition)}.`,
     );
-    try {
-      await this.backend.cancel([composition]);
-    } catch (err) {
+    this.noticed([composition]);
+    return this.backend.cancel([composition]).catch((err: unknown) => {
       log.error(
         { err },
-        `Could not cancel composition ${clip(composition)} after message ${clip(proxy.messageId)} failed.`,
+        `Could not record the cancel of composition ${clip(composition)} after message ${clip(proxy.messageId)} failed; only this process's members were stopped.`,
       );
-    }
+    });
   }
 
   /** The ids among `keys` that are canceled; none when the backend cannot say (logged). */

@@ -13,6 +13,8 @@ export type {
   MakeCancelBackend,
 } from "./cancel-backend-conformance.js";
 export { cancelBackendConformance } from "./cancel-backend-conformance.js";
+export type { LifecycleConformanceOptions } from "./lifecycle-conformance.js";
+export { lifecycleConformance } from "./lifecycle-conformance.js";
 export type { CapturedLog } from "./logs.js";
 export { captureLogs } from "./logs.js";
 export { maxOverlap } from "./overlap.js";
