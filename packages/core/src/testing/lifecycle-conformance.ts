@@ -356,7 +356,7 @@ export function lifecycleConformance(options: LifecycleConformanceOptions): void
     test("cancel of a message a worker has already prefetched: it is skipped when its turn comes", {
       timeout,
     }, async () => {
-      const { broker, reader } = await rig();
+      const { broker, reader, cancels } = await rig();
       const hold = gate();
       const ran: string[] = [];
       const job = actor(
@@ -381,13 +381,15 @@ export function lifecycleConformance(options: LifecycleConformanceOptions): void
       hold.open();
       const state = await second.waitFor(["canceled", "success"], { broker, timeout: 15_000 });
       expect(state.status).toBe("canceled");
-      await sleep(300);
+      await waitUntil(() => cancels.counts.skipped === 1, {
+        what: "the prefetched message skipped",
+      });
       expect(ran).toEqual(["first"]);
       expect((await reader.get(second.messageId))?.status).toBe("canceled");
     });
 
     test("cancel of a delayed message: it never runs", { timeout }, async () => {
-      const { broker } = await rig();
+      const { broker, cancels } = await rig();
       let ran = 0;
       const job = actor(
         () => {
@@ -401,7 +403,7 @@ export function lifecycleConformance(options: LifecycleConformanceOptions): void
       await sleep(150);
       await m.cancel({ broker });
       await control.waitFor("success", { broker, timeout: 15_000 });
-      await sleep(300);
+      await waitUntil(() => cancels.counts.skipped === 1, { what: "the delayed message skipped" });
       expect(ran).toBe(1);
       expect((await m.getState({ broker }))?.status).toBe("canceled");
       expect(await broker.getQueueMessageCounts(QUEUE)).toMatchObject({ dead: 0 });
@@ -536,6 +538,11 @@ export function lifecycleConformance(options: LifecycleConformanceOptions): void
       }).run();
       await waitUntil(() => seen.length === 1, { timeout: 15_000, what: "the next step" });
       expect(seen[0]).toEqual({ origExcType: "RangeError", origExcMsg: "no such page" });
+      // The state is written as the worker settles the step, just after the actor returns.
+      await waitUntil(
+        async () => ((await p.getStates())[1] as StateRecord | undefined)?.status === "success",
+        { timeout: 15_000, what: "the next step's success" },
+      );
       const states = (await p.getStates()) as StateRecord[];
       expect(states.map((s) => s.status)).toEqual(["failure", "success"]);
       expect(states.every((s) => s.compositionId === p.compositionId)).toBe(true);
