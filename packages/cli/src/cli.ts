@@ -1,6 +1,7 @@
 import { deadLettersCommand, queuesCommand, sendCommand } from "./admin.js";
 import { HELP, parseWorkerArgs } from "./args.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { cancelCommand, statusCommand } from "./lifecycle-commands.js";
 import { schedulerCommand, schedulesCommand } from "./scheduler-commands.js";
 import { runSupervisor, workerCommandFromEnv } from "./supervisor.js";
 import { version } from "./version.js";
@@ -25,6 +26,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return schedulerCommand(argv.slice(1));
     case "schedules":
       return schedulesCommand(argv.slice(1), out);
+    case "status":
+      return statusCommand(argv.slice(1), out);
+    case "cancel":
+      return cancelCommand(argv.slice(1), out);
   }
   const parsed = parseWorkerArgs(argv);
   if (parsed.kind === "help") {
