@@ -1,33 +1,23 @@
-import type { StateChanges, StateRecord } from "@taskq/core";
+import type { StateRecord } from "@taskq/core";
 
 // How a state's fields sit in its Redis hash: strings, numbers as decimal text, the
 // structured ones as JSON.
 const NUMBERS = new Set(["retries", "priority", "enqueuedAt", "startedAt", "endedAt", "eta"]);
 const JSON_FIELDS = new Set(["args", "kwargs", "options", "progress", "error"]);
 
-/** A field's hash value; false removes the field (what `null` means in changes). */
-export function encodeField(field: string, value: unknown): string | false {
-  if (value === null) return false;
+/** A field's hash value; '' removes the field (what `null` means in changes). */
+export function encodeField(field: string, value: unknown): string {
+  if (value === null) return "";
   if (JSON_FIELDS.has(field)) return JSON.stringify(value);
   return String(value);
 }
 
-/** Changes (or a whole state) as the write script takes them. */
-export function encodeFields(fields: StateChanges | StateRecord): Record<string, string | false> {
-  const out: Record<string, string | false> = {};
-  for (const key of Object.keys(fields)) {
-    const value = (fields as Record<string, unknown>)[key];
-    if (value === undefined || key === "messageId" || key === "status") continue;
-    out[key] = encodeField(key, value);
-  }
-  return out;
-}
-
-/** A state from its hash (as HGETALL gives it, flat or as an object). */
+/** A state from its hash (as HGETALL gives it); an empty field is an absent one. */
 export function decodeState(messageId: string, hash: Record<string, string>): StateRecord {
   const state: Record<string, unknown> = { messageId };
   for (const key of Object.keys(hash)) {
     const raw = hash[key]!;
+    if (raw === "" || key === "touched") continue;
     if (NUMBERS.has(key)) state[key] = Number(raw);
     else if (JSON_FIELDS.has(key)) state[key] = JSON.parse(raw);
     else state[key] = raw;

@@ -1,8 +1,8 @@
 /**
  * Where states live, under the namespace: `<ns>:__state__:m:<id>` (a hash per message, with
  * the TTL), sorted sets by enqueue time (`all`, `status:<s>`, `actor:<a>`, `queue:<q>`,
- * `composition:<c>`), `expiry` (id by expiry time, to clean the sets up) and `where` (id to
- * the sets it is in). The Lua scripts derive the per-message keys from the prefix.
+ * `composition:<c>`), and `expiry` (each state with the sets it is in, by expiry time, to
+ * clean the sets up). The Lua scripts derive the per-message keys from the prefix.
  */
 export class StateKeys {
   readonly prefix: string;
@@ -19,8 +19,8 @@ export class StateKeys {
     return `${this.prefix}all`;
   }
 
-  /** Pub/sub channel told each new status of a message. */
-  changed(messageId: string): string {
-    return `${this.prefix}changed:${messageId}`;
+  /** Pub/sub channel told the new statuses of each write, as `id status` lines. */
+  get changed(): string {
+    return `${this.prefix}changed`;
   }
 }

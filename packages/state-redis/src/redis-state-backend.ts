@@ -6,9 +6,9 @@ import type {
   StateUpdate,
   StateWatch,
 } from "@taskq/core";
-import { optionChecks, StateBackend, validateOptions } from "@taskq/core";
+import { isFinished, optionChecks, StateBackend, validateOptions } from "@taskq/core";
 import type { Redis, RedisOptions } from "ioredis";
-import { decodeState, encodeFields, pairs } from "./codec.js";
+import { decodeState, encodeField, pairs } from "./codec.js";
 import type { RedisConnectionOptions } from "./connection.js";
 import { Connection } from "./connection.js";
 import { StateKeys } from "./keys.js";
@@ -40,30 +40,95 @@ interface Pending {
   call: Call;
 }
 
-interface Encoded {
-  i: string;
-  s: string;
-  r: number;
-  t: number;
-  c: Record<string, string | false>;
-  n?: Record<string, string | false>;
+/**
+ * Whether `next` may be folded into `prev` (same message): applying both in one script is
+ * what applying them one after the other does, as long as `prev` is no end (an end stops what
+ * follows) and both belong to the same attempt.
+ */
+function foldable(prev: StateUpdate, next: StateUpdate): boolean {
+  if (prev.status !== undefined && isFinished(prev.status)) return false;
+  return next.status === undefined || next.retries === prev.retries;
 }
 
-function encode(update: StateUpdate, withInitial: boolean): Encoded {
-  const out: Encoded = {
-    i: update.messageId,
-    s: update.status ?? "",
-    r: update.retries,
-    t: Math.max(1, Math.round(update.ttl)),
-    c: encodeFields(update.changes),
+function fold(prev: StateUpdate, next: StateUpdate): StateUpdate {
+  return {
+    messageId: prev.messageId,
+    status: next.status ?? prev.status,
+    retries: prev.retries,
+    changes: { ...prev.changes, ...next.changes },
+    initial: prev.initial ?? next.initial,
+    ttl: next.ttl,
   };
-  // A state given whole is sent at once (a send's pending: the state is new); one given as
-  // a function only when the script finds none (a message seen first at its start).
-  const initial = update.initial;
-  if (initial !== undefined && (withInitial || typeof initial !== "function")) {
-    out.n = encodeFields(typeof initial === "function" ? initial() : initial);
+}
+
+/**
+ * The writes of a batch with each message's successive transitions folded into one (a start
+ * and an end in the same turn — a fast actor's — cost one transition in Redis).
+ */
+function coalesce(updates: readonly StateUpdate[]): StateUpdate[] {
+  const out: StateUpdate[] = [];
+  const last = new Map<string, number>();
+  for (const update of updates) {
+    const at = last.get(update.messageId);
+    if (at !== undefined && foldable(out[at]!, update)) {
+      out[at] = fold(out[at]!, update);
+    } else {
+      last.set(update.messageId, out.length);
+      out.push(update);
+    }
   }
   return out;
+}
+
+const TIMES = ["startedAt", "endedAt", "eta", "error", "progress"] as const;
+const BASE = [
+  "actorName",
+  "queueName",
+  "priority",
+  "compositionId",
+  "enqueuedAt",
+  "args",
+  "kwargs",
+  "options",
+] as const;
+const POSITIONAL = new Set<string>([...TIMES, ...BASE, "messageId", "status", "retries"]);
+
+/** '-' when not given, '' when removed, else the field's hash value. */
+function part(field: string, value: unknown): string {
+  return value === undefined ? "-" : encodeField(field, value);
+}
+
+/** One transition as write.lua reads it: NUL-separated parts in a fixed order. */
+function encodeOne(update: StateUpdate, withInitial: boolean): string {
+  const c = update.changes as Record<string, unknown>;
+  let text = `${update.messageId}\0${update.status ?? ""}\0${update.retries}\0${Math.max(1, Math.round(update.ttl))}`;
+  for (const field of TIMES) text += `\0${part(field, c[field])}`;
+  const extra: string[] = [];
+  for (const field in c) {
+    if (!POSITIONAL.has(field) && c[field] !== undefined)
+      extra.push(field, encodeField(field, c[field]));
+  }
+  text += `\0${extra.length / 2}`;
+  for (const x of extra) text += `\0${x}`;
+  // A state given whole is sent at once (a send's pending: the state is new); one given as
+  // a function only when the script finds none (a message seen first at its start).
+  const given = update.initial;
+  if (given === undefined || (!withInitial && typeof given === "function")) return `${text}\0-`;
+  const initial = (typeof given === "function" ? given() : given) as unknown as Record<
+    string,
+    unknown
+  >;
+  for (const field of BASE) {
+    const value = initial[field];
+    text += `\0${value === undefined || value === null ? "" : encodeField(field, value)}`;
+  }
+  for (const field of TIMES) text += `\0${part(field, initial[field])}`;
+  return text;
+}
+
+/** The script's arguments for a batch: one string per transition (see write.lua). */
+function encode(updates: readonly StateUpdate[], withInitial: boolean): string[] {
+  return updates.map((u) => encodeOne(u, withInitial));
 }
 
 /**
@@ -82,7 +147,6 @@ export class RedisStateBackend extends StateBackend {
   private readonly subscriptions: Subscriptions;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
-  private scheduled = false;
 
   constructor(options: RedisStateBackendOptions = {}) {
     super();
@@ -94,7 +158,7 @@ export class RedisStateBackend extends StateBackend {
     this.scripts = withStateScripts(this.client);
     this.namespace = options.namespace ?? "taskq";
     this.keys = new StateKeys(this.namespace);
-    this.subscriptions = new Subscriptions(this.connection);
+    this.subscriptions = new Subscriptions(this.connection, this.keys.changed);
   }
 
   write(updates: readonly StateUpdate[]): Promise<void> {
@@ -106,16 +170,13 @@ export class RedisStateBackend extends StateBackend {
     });
   }
 
-  /** Gather this turn's writes, then send them; one call at a time, the next batch meanwhile. */
+  /** Send at once when idle; while a call is under way, gather what comes for the next one. */
   private schedule(): void {
-    if (this.scheduled || this.flushing !== undefined) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.flushing = this.drain().finally(() => {
-        this.flushing = undefined;
-        if (this.queue.length > 0) this.schedule();
-      });
+    if (this.flushing !== undefined) return;
+    this.flushing = this.drain().finally(() => {
+      this.flushing = undefined;
+      // Written between the last batch and now.
+      if (this.queue.length > 0) this.schedule();
     });
   }
 
@@ -124,7 +185,7 @@ export class RedisStateBackend extends StateBackend {
       const batch = this.queue.splice(0, MAX_BATCH);
       let error: unknown;
       try {
-        await this.send(batch.map((p) => p.update));
+        await this.send(coalesce(batch.map((p) => p.update)));
       } catch (err) {
         error = err;
       }
@@ -143,7 +204,7 @@ export class RedisStateBackend extends StateBackend {
       missing = await this.scripts.taskqStateWrite(
         this.keys.all,
         this.keys.prefix,
-        JSON.stringify(updates.map((u) => encode(u, false))),
+        ...encode(updates, false),
       );
     } catch (err) {
       throw this.connection.failed(err, `record ${updates.length} message state(s)`);
@@ -153,21 +214,14 @@ export class RedisStateBackend extends StateBackend {
       .filter((u) => u.initial !== undefined);
     if (again.length === 0) return;
     try {
-      await this.scripts.taskqStateWrite(
-        this.keys.all,
-        this.keys.prefix,
-        JSON.stringify(again.map((u) => encode(u, true))),
-      );
+      await this.scripts.taskqStateWrite(this.keys.all, this.keys.prefix, ...encode(again, true));
     } catch (err) {
       throw this.connection.failed(err, `record ${again.length} message state(s)`);
     }
   }
 
   override async flush(): Promise<void> {
-    while (this.flushing !== undefined || this.scheduled || this.queue.length > 0) {
-      if (this.flushing !== undefined) await this.flushing.catch(() => {});
-      else await new Promise((r) => setImmediate(r));
-    }
+    while (this.flushing !== undefined) await this.flushing.catch(() => {});
   }
 
   async get(messageId: string): Promise<StateRecord | undefined> {
@@ -245,7 +299,7 @@ export class RedisStateBackend extends StateBackend {
   }
 
   protected watch(messageId: string): Promise<StateWatch> {
-    return this.subscriptions.watch(this.keys.changed(messageId));
+    return this.subscriptions.watch(messageId);
   }
 
   /** Send what is pending, then close the connections this backend opened. */

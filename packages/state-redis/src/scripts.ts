@@ -3,7 +3,7 @@ import type { Redis } from "ioredis";
 
 /** The state scripts, as commands on a client (EVALSHA, loaded once; ioredis handles NOSCRIPT). */
 export interface StateCommands {
-  taskqStateWrite(all: string, prefix: string, updates: string): Promise<number[]>;
+  taskqStateWrite(all: string, prefix: string, ...updates: string[]): Promise<number[]>;
   taskqStateList(all: string, ...args: (string | number)[]): Promise<(string | string[])[]>;
   taskqStateCount(all: string, ...args: (string | number)[]): Promise<number>;
 }

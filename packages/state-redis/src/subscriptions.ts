@@ -3,62 +3,68 @@ import type { Redis } from "ioredis";
 import type { Connection } from "./connection.js";
 
 /**
- * Pub/sub watches on one subscriber connection, opened on first use: a channel is
- * subscribed while someone watches it, and a watch is returned only once the subscription
- * is in place, so no notice published after that is missed.
+ * Watches on the change channel, which every write tells its new statuses (`id status`
+ * lines): one subscriber connection, opened on first use, subscribed while someone watches. A
+ * watch is returned only once the subscription is in place, so no change published after
+ * that is missed.
  */
 export class Subscriptions {
   private readonly connection: Connection;
+  private readonly channel: string;
   private subscriber: Redis | undefined;
-  private readonly channels = new Map<
-    string,
-    { listeners: Set<() => void>; ready: Promise<void> }
-  >();
+  private ready: Promise<unknown> | undefined;
+  private readonly listeners = new Map<string, Set<() => void>>();
 
-  constructor(connection: Connection) {
+  constructor(connection: Connection, channel: string) {
     this.connection = connection;
+    this.channel = channel;
   }
 
-  private open(): Redis {
+  private open(): Promise<unknown> {
+    if (this.ready !== undefined) return this.ready;
     if (this.subscriber === undefined) {
       const subscriber = this.connection.duplicate();
-      subscriber.on("message", (channel: string) => {
-        for (const listener of this.channels.get(channel)?.listeners ?? []) listener();
-      });
+      subscriber.on("message", (_channel: string, data: string) => this.deliver(data));
       this.subscriber = subscriber;
     }
-    return this.subscriber;
+    this.ready = this.subscriber.subscribe(this.channel).catch((err: unknown) => {
+      this.ready = undefined;
+      throw this.connection.failed(err, "subscribe to state changes");
+    });
+    return this.ready;
   }
 
-  async watch(channel: string): Promise<StateWatch> {
+  private deliver(data: string): void {
+    for (const line of data.split("\n")) {
+      const id = line.slice(0, line.lastIndexOf(" "));
+      for (const listener of this.listeners.get(id) ?? []) listener();
+    }
+  }
+
+  async watch(messageId: string): Promise<StateWatch> {
     let changed = false;
     let wake: (() => void) | undefined;
     const listener = () => {
       changed = true;
       wake?.();
     };
-    let entry = this.channels.get(channel);
-    if (entry === undefined) {
-      const ready = this.open()
-        .subscribe(channel)
-        .then(() => undefined);
-      entry = { listeners: new Set(), ready };
-      this.channels.set(channel, entry);
+    let set = this.listeners.get(messageId);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(messageId, set);
     }
-    const subscribed = entry;
-    subscribed.listeners.add(listener);
+    set.add(listener);
     const release = () => {
-      subscribed.listeners.delete(listener);
-      if (subscribed.listeners.size === 0 && this.channels.get(channel) === subscribed) {
-        this.channels.delete(channel);
-        this.subscriber?.unsubscribe(channel).catch(() => {});
-      }
+      const current = this.listeners.get(messageId);
+      current?.delete(listener);
+      if (current?.size === 0) this.listeners.delete(messageId);
+      if (this.listeners.size === 0) this.idle();
     };
     try {
-      await subscribed.ready;
+      await this.open();
     } catch (err) {
       release();
-      throw this.connection.failed(err, "subscribe to state changes");
+      throw err;
     }
     return {
       next(timeout) {
@@ -84,9 +90,17 @@ export class Subscriptions {
     };
   }
 
+  /** Nobody watches: stop receiving every write's notice (the connection stays for the next). */
+  private idle(): void {
+    if (this.ready === undefined) return;
+    this.ready = undefined;
+    this.subscriber?.unsubscribe(this.channel).catch(() => {});
+  }
+
   close(): void {
+    this.listeners.clear();
     this.subscriber?.disconnect();
     this.subscriber = undefined;
-    this.channels.clear();
+    this.ready = undefined;
   }
 }

@@ -23,6 +23,7 @@ import type {
   StateUpdate,
   WaitForStateOptions,
 } from "./types.js";
+import { WriteBuffer } from "./write-buffer.js";
 
 const log = lazyLogger("taskq.middleware.MessageState");
 
@@ -40,7 +41,13 @@ type Outcome =
   | { kind: "skip"; error: unknown };
 
 const OUTCOME = Symbol("taskq.messageState.outcome");
-type Tracked = MessageProxy & { [OUTCOME]?: Outcome; [PROGRESS_OWNER]?: ProgressRecorder };
+/** The started transition of a message, while it may still be turned into its end. */
+const STARTED = Symbol("taskq.messageState.started");
+type Tracked = MessageProxy & {
+  [OUTCOME]?: Outcome;
+  [STARTED]?: StateUpdate;
+  [PROGRESS_OWNER]?: ProgressRecorder;
+};
 
 function canceledBy(error: unknown): Canceled | undefined {
   if (isInstance(error, Canceled)) return error as Canceled;
@@ -65,7 +72,7 @@ export class MessageState extends Middleware implements ProgressRecorder {
   readonly ttl: number;
   /** The error of an attempt that Retries may retry: the retry's pending state says why. */
   private readonly lastErrors = new Map<string, StateError>();
-  private writeFailing = false;
+  private readonly writes: WriteBuffer;
 
   constructor(options: MessageStateOptions) {
     super();
@@ -82,16 +89,22 @@ export class MessageState extends Middleware implements ProgressRecorder {
     }
     this.backend = options.backend;
     this.ttl = ttl;
+    this.writes = new WriteBuffer(this.backend);
     Object.defineProperty(this, STATE_BRAND, { value: true });
   }
 
+  // Readers first let this process's own transitions land: a state read after `join()`
+  // says what the worker did.
+
   /** The state of a message, by id alone; undefined when none is known. */
-  get(messageId: string): Promise<StateRecord | undefined> {
+  async get(messageId: string): Promise<StateRecord | undefined> {
+    await this.writes.settled();
     return this.backend.get(messageId);
   }
 
   /** The states of several messages, in the order of the ids. */
-  getMany(messageIds: readonly string[]): Promise<(StateRecord | undefined)[]> {
+  async getMany(messageIds: readonly string[]): Promise<(StateRecord | undefined)[]> {
+    await this.writes.settled();
     return this.backend.getMany(messageIds);
   }
 
@@ -99,43 +112,45 @@ export class MessageState extends Middleware implements ProgressRecorder {
    * Resolve to the state once the message reaches one of `statuses`; reject with StateTimeout
    * after `timeout` ms (default 10 s).
    */
-  waitFor(
+  async waitFor(
     messageId: string,
     statuses: MessageStatus | readonly MessageStatus[],
     options?: WaitForStateOptions,
   ): Promise<StateRecord> {
+    await this.writes.settled();
     return this.backend.waitFor(messageId, statuses, options);
   }
 
   /** States newest first (by enqueue time), filtered (ANDed) and paged (default 50). */
-  list(options?: StateListOptions): Promise<StateRecord[]> {
+  async list(options?: StateListOptions): Promise<StateRecord[]> {
+    await this.writes.settled();
     return this.backend.list(options);
   }
 
   /** How many states match the filter. */
-  count(filter?: StateFilter): Promise<number> {
+  async count(filter?: StateFilter): Promise<number> {
+    await this.writes.settled();
     return this.backend.count(filter);
   }
 
   /** Record a progress report of a running message (see `setProgress`). */
   recordProgress(proxy: MessageProxy, progress: Progress): Promise<void> {
-    return this.backend.write([
-      {
-        messageId: proxy.messageId,
-        retries: retriesOf(proxy.options),
-        changes: { progress },
-        ttl: this.ttl,
-      },
-    ]);
+    return this.writes.add({
+      messageId: proxy.messageId,
+      retries: retriesOf(proxy.options),
+      changes: { progress },
+      ttl: this.ttl,
+    });
   }
 
   /** Record that messages still pending were canceled (what `cancel()` does for them). */
   recordCanceled(states: readonly StateRecord[]): Promise<void> {
     const endedAt = Date.now();
-    return this.backend.write(
-      states.map((s) => ({
+    let written: Promise<void> = Promise.resolve();
+    for (const s of states) {
+      written = this.writes.add({
         messageId: s.messageId,
-        status: "canceled" as const,
+        status: "canceled",
         retries: s.retries,
         changes: {
           endedAt,
@@ -143,8 +158,9 @@ export class MessageState extends Middleware implements ProgressRecorder {
           error: { type: "Canceled", message: "Canceled before it started" },
         },
         ttl: this.ttl,
-      })),
-    );
+      });
+    }
+    return written;
   }
 
   /** The whole state of a message, for a backend that has none yet. */
@@ -171,61 +187,58 @@ export class MessageState extends Middleware implements ProgressRecorder {
     return state;
   }
 
-  /** Fire and forget (the worker does not wait on state writes); a failure is logged once per outage. */
-  private send(update: StateUpdate): void {
-    this.backend.write([update]).then(
-      () => {
-        if (this.writeFailing) {
-          this.writeFailing = false;
-          log.info("Recording message states again.");
-        }
-      },
-      (err: unknown) => {
-        if (this.writeFailing) return;
-        this.writeFailing = true;
-        log.error(
-          { err },
-          `Could not record the state of message ${update.messageId} (${update.status ?? "progress"}); states lag until the backend is back.`,
-        );
-      },
-    );
-  }
-
   override async afterEnqueue(broker: Broker, message: Message): Promise<void> {
     // A due delayed message moving to its queue was sent already: its state stays.
     if (isPromotion(message)) return;
     const now = Date.now();
     const options = message.options;
-    const eta = typeof options.eta === "number" ? options.eta : null;
-    const changes: StateUpdate["changes"] = { eta, startedAt: null, endedAt: null, progress: null };
-    const lastError = this.lastErrors.get(message.messageId);
-    if (lastError !== undefined) changes.error = lastError;
+    const retries = retriesOf(options);
+    const eta = typeof options.eta === "number" ? options.eta : undefined;
+    // Only what may be there to change: a first send creates the state whole.
+    const changes: StateUpdate["changes"] = {};
+    if (eta !== undefined) changes.eta = eta;
+    if (retries > 0) {
+      // A retry: the last attempt's times and progress go; why it failed stays.
+      changes.startedAt = null;
+      changes.endedAt = null;
+      changes.progress = null;
+      if (eta === undefined) changes.eta = null;
+      const lastError = this.lastErrors.get(message.messageId);
+      if (lastError !== undefined) changes.error = lastError;
+    }
     const initial = this.initial(broker, message, "pending", now);
-    if (eta !== null) initial.eta = eta;
+    if (eta !== undefined) initial.eta = eta;
     try {
-      await this.backend.write([
-        {
-          messageId: message.messageId,
-          status: "pending",
-          retries: retriesOf(options),
-          changes,
-          initial,
-          ttl: this.ttl,
-        },
-      ]);
-    } catch (err) {
-      log.error({ err }, `Could not record the pending state of message ${message.messageId}.`);
+      await this.writes.add({
+        messageId: message.messageId,
+        status: "pending",
+        retries,
+        changes,
+        initial,
+        ttl: this.ttl,
+      });
+    } catch {
+      // Logged by the buffer; the message is sent all the same.
     }
   }
 
   override beforeProcessMessage(broker: Broker, proxy: MessageProxy): void {
     (proxy as Tracked)[PROGRESS_OWNER] = this;
     const message = proxy.message;
-    this.send({
+    const retries = retriesOf(message.options);
+    // Only what may be there to clear: an eta if it was delayed, a retry's error and the
+    // progress of an earlier attempt.
+    const changes: StateUpdate["changes"] = { startedAt: Date.now() };
+    if (message.options.eta !== undefined) changes.eta = null;
+    if (retries > 0) {
+      changes.error = null;
+      changes.progress = null;
+    }
+    const started: StateUpdate = {
       messageId: message.messageId,
       status: "started",
-      retries: retriesOf(message.options),
-      changes: { startedAt: Date.now(), endedAt: null, eta: null, error: null, progress: null },
+      retries,
+      changes,
       // A message no MessageState saw sent (Dramatiq's, or one whose state expired).
       initial: () => {
         const state = this.initial(broker, message, "started", message.messageTimestamp);
@@ -233,14 +246,16 @@ export class MessageState extends Middleware implements ProgressRecorder {
         return state;
       },
       ttl: this.ttl,
-    });
+    };
+    (proxy as Tracked)[STARTED] = started;
+    void this.writes.add(started);
   }
 
   override afterProcessMessage(
     broker: Broker,
     proxy: MessageProxy,
     outcome: AfterProcessOutcome,
-  ): void {
+  ): void | Promise<void> {
     const tracked = proxy as Tracked;
     if ("exception" in outcome) {
       tracked[OUTCOME] = { kind: "error", error: outcome.exception };
@@ -255,20 +270,21 @@ export class MessageState extends Middleware implements ProgressRecorder {
       this.settled(broker, proxy, proxy.failed || "exception" in outcome);
   }
 
-  override afterSkipMessage(broker: Broker, proxy: MessageProxy): void {
+  override afterSkipMessage(broker: Broker, proxy: MessageProxy): void | Promise<void> {
     (proxy as Tracked)[OUTCOME] = { kind: "skip", error: proxy.exception };
-    if (broker instanceof LocalBroker) this.settled(broker, proxy, proxy.failed);
+    if (broker instanceof LocalBroker) return this.settled(broker, proxy, proxy.failed);
   }
 
   override beforeAck(broker: Broker, proxy: MessageProxy): void {
-    this.settled(broker, proxy, false);
+    void this.settled(broker, proxy, false);
   }
 
   override beforeNack(broker: Broker, proxy: MessageProxy): void {
-    this.settled(broker, proxy, true);
+    void this.settled(broker, proxy, true);
   }
 
   override async afterWorkerShutdown(): Promise<void> {
+    await this.writes.settled();
     try {
       await this.backend.flush();
     } catch (err) {
@@ -276,11 +292,16 @@ export class MessageState extends Middleware implements ProgressRecorder {
     }
   }
 
-  /** The attempt is settled: write how it ended (nothing for one that is retried). */
-  private settled(broker: Broker, proxy: MessageProxy, nacked: boolean): void {
+  /**
+   * The attempt is settled: write how it ended (nothing for one that is retried). The promise
+   * settles with the write; the worker does not wait for it.
+   */
+  private settled(broker: Broker, proxy: MessageProxy, nacked: boolean): Promise<void> | undefined {
     const tracked = proxy as Tracked;
     const outcome = tracked[OUTCOME];
+    const started = tracked[STARTED];
     tracked[OUTCOME] = undefined;
+    tracked[STARTED] = undefined;
     this.lastErrors.delete(proxy.messageId);
     let status: MessageStatus;
     let error: unknown;
@@ -298,12 +319,20 @@ export class MessageState extends Middleware implements ProgressRecorder {
       error = canceledBy(outcome.error);
     } else {
       // Acked after an error: Retries scheduled a retry, whose pending state is written.
-      return;
+      return undefined;
     }
     const message = proxy.message;
-    const changes: StateUpdate["changes"] = { endedAt: Date.now(), eta: null };
-    changes.error = error === undefined ? null : describeError(error);
-    this.send({
+    const changes: StateUpdate["changes"] = { endedAt: Date.now() };
+    if (message.options.eta !== undefined) changes.eta = null;
+    if (error !== undefined) changes.error = describeError(error);
+    else if (retriesOf(message.options) > 0) changes.error = null;
+    if (started !== undefined && this.writes.holds(started)) {
+      // Its start has not been written yet: write its end in its place.
+      started.status = status;
+      Object.assign(started.changes, changes);
+      return this.writes.written();
+    }
+    return this.writes.add({
       messageId: message.messageId,
       status,
       retries: retriesOf(message.options),

@@ -4,26 +4,27 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local STATUSES = { 'pending', 'started', 'success', 'failure', 'skipped', 'canceled' }
 
--- Drop from the sorted sets the states that expired (at most `limit` of them).
+-- Drop from the sorted sets the states that expired (at most `limit` of them). The expiry set
+-- holds `id \0 actor \0 queue \0 composition` by the expiry the state had when it was made: a
+-- state written since is seen alive and put back with its new expiry.
 local function cleanup(limit)
-  local expired = redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now, 'LIMIT', 0, limit)
-  for _, id in ipairs(expired) do
-    local key = P .. 'm:' .. id
-    local pttl = redis.call('PTTL', key)
-    if pttl > 0 then
-      redis.call('ZADD', P .. 'expiry', now + pttl, id)
-    else
-      redis.call('ZREM', P .. 'all', id)
-      for _, s in ipairs(STATUSES) do redis.call('ZREM', P .. 'status:' .. s, id) end
-      local where = redis.call('HGET', P .. 'where', id)
-      if where then
-        local w = cjson.decode(where)
-        redis.call('ZREM', P .. 'actor:' .. w[1], id)
-        redis.call('ZREM', P .. 'queue:' .. w[2], id)
-        if w[3] ~= '' then redis.call('ZREM', P .. 'composition:' .. w[3], id) end
-        redis.call('HDEL', P .. 'where', id)
+  local due = redis.call('ZRANGEBYSCORE', P .. 'expiry', '-inf', now, 'LIMIT', 0, limit)
+  for _, member in ipairs(due) do
+    local id, actor, queue, composition = string.match(member, '^([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)$')
+    if id then
+      local pttl = redis.call('PTTL', P .. 'm:' .. id)
+      if pttl > 0 then
+        redis.call('ZADD', P .. 'expiry', now + pttl, member)
+      else
+        redis.call('ZREM', P .. 'all', id)
+        for _, s in ipairs(STATUSES) do redis.call('ZREM', P .. 'status:' .. s, id) end
+        redis.call('ZREM', P .. 'actor:' .. actor, id)
+        redis.call('ZREM', P .. 'queue:' .. queue, id)
+        if composition ~= '' then redis.call('ZREM', P .. 'composition:' .. composition, id) end
+        redis.call('ZREM', P .. 'expiry', member)
       end
-      redis.call('ZREM', P .. 'expiry', id)
+    else
+      redis.call('ZREM', P .. 'expiry', member)
     end
   end
 end
