@@ -154,5 +154,6 @@ export type { OptionCheck } from "./validate.js";
 export { describeValue, optionChecks, validateOptions } from "./validate.js";
 /** An O(1) queue, for broker implementations. */
 export { Fifo } from "./worker/fifo.js";
+export type { Settlement, SettleWatcher } from "./worker/settle-watch.js";
 export type { StopOptions, WorkerOptions } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";

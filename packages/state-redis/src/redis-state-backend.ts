@@ -6,9 +6,15 @@ import type {
   StateUpdate,
   StateWatch,
 } from "@taskq/core";
-import { isFinished, optionChecks, StateBackend, validateOptions } from "@taskq/core";
+import {
+  InvalidArgument,
+  isFinished,
+  optionChecks,
+  StateBackend,
+  validateOptions,
+} from "@taskq/core";
 import type { Redis, RedisOptions } from "ioredis";
-import { decodeState, encodeField, pairs } from "./codec.js";
+import { decodeState, encodeField, plain } from "./codec.js";
 import type { RedisConnectionOptions } from "./connection.js";
 import { Connection } from "./connection.js";
 import { StateKeys } from "./keys.js";
@@ -24,20 +30,22 @@ export interface RedisStateBackendOwnOptions extends RedisConnectionOptions {
 export type RedisStateBackendOptions = RedisStateBackendOwnOptions &
   Omit<RedisOptions, keyof RedisStateBackendOwnOptions>;
 
+/** The columns a read gives per state (see read() in common.lua). */
+const COLUMNS = 5;
+
 /** Most transitions in one script call. */
 const MAX_BATCH = 500;
 
 /** One `write` call: settled once all of its transitions are sent. */
 interface Call {
-  left: number;
-  error: unknown;
+  updates: readonly StateUpdate[];
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-interface Pending {
-  update: StateUpdate;
-  call: Call;
+/** A transition's TTL as the script takes it. */
+function ttlOf(update: StateUpdate): number {
+  return Math.max(1, Math.round(update.ttl));
 }
 
 /**
@@ -47,6 +55,7 @@ interface Pending {
  */
 function foldable(prev: StateUpdate, next: StateUpdate): boolean {
   if (prev.status !== undefined && isFinished(prev.status)) return false;
+  if (ttlOf(prev) !== ttlOf(next)) return false;
   return next.status === undefined || next.retries === prev.retries;
 }
 
@@ -61,74 +70,84 @@ function fold(prev: StateUpdate, next: StateUpdate): StateUpdate {
   };
 }
 
-/**
- * The writes of a batch with each message's successive transitions folded into one (a start
- * and an end in the same turn — a fast actor's — cost one transition in Redis).
- */
-function coalesce(updates: readonly StateUpdate[]): StateUpdate[] {
-  const out: StateUpdate[] = [];
-  const last = new Map<string, number>();
-  for (const update of updates) {
-    const at = last.get(update.messageId);
-    if (at !== undefined && foldable(out[at]!, update)) {
-      out[at] = fold(out[at]!, update);
-    } else {
-      last.set(update.messageId, out.length);
-      out.push(update);
-    }
-  }
-  return out;
-}
-
 const TIMES = ["startedAt", "endedAt", "eta", "error", "progress"] as const;
-const BASE = [
-  "actorName",
-  "queueName",
-  "priority",
-  "compositionId",
-  "enqueuedAt",
-  "args",
-  "kwargs",
-  "options",
-] as const;
-const POSITIONAL = new Set<string>([...TIMES, ...BASE, "messageId", "status", "retries"]);
+const FIXED = new Set<string>(["messageId", "status", "retries"]);
 
-/** '-' when not given, '' when removed, else the field's hash value. */
-function part(field: string, value: unknown): string {
-  return value === undefined ? "-" : encodeField(field, value);
+/** The mask bit, then value, of each of the five fields given (see write.lua). */
+function fields(source: Record<string, unknown>): [number, string] {
+  let mask = 0;
+  let values = "";
+  TIMES.forEach((field, k) => {
+    const value = source[field];
+    if (value === undefined) return;
+    mask |= 1 << k;
+    values += `\0${encodeField(field, value)}`;
+  });
+  return [mask, values];
 }
 
 /** One transition as write.lua reads it: NUL-separated parts in a fixed order. */
 function encodeOne(update: StateUpdate, withInitial: boolean): string {
   const c = update.changes as Record<string, unknown>;
-  let text = `${update.messageId}\0${update.status ?? ""}\0${update.retries}\0${Math.max(1, Math.round(update.ttl))}`;
-  for (const field of TIMES) text += `\0${part(field, c[field])}`;
-  const extra: string[] = [];
   for (const field in c) {
-    if (!POSITIONAL.has(field) && c[field] !== undefined)
-      extra.push(field, encodeField(field, c[field]));
+    if (
+      c[field] !== undefined &&
+      !FIXED.has(field) &&
+      !(TIMES as readonly string[]).includes(field)
+    ) {
+      throw new InvalidArgument(
+        `RedisStateBackend records changes to ${TIMES.join(", ")}; a transition cannot change ${field}`,
+      );
+    }
   }
-  text += `\0${extra.length / 2}`;
-  for (const x of extra) text += `\0${x}`;
+  const head = `${plain("message id", update.messageId)}\0${update.status ?? ""}\0${update.retries}`;
+  const [mask, values] = fields(c);
   // A state given whole is sent at once (a send's pending: the state is new); one given as
   // a function only when the script finds none (a message seen first at its start).
   const given = update.initial;
-  if (given === undefined || (!withInitial && typeof given === "function")) return `${text}\0-`;
-  const initial = (typeof given === "function" ? given() : given) as unknown as Record<
-    string,
-    unknown
-  >;
-  for (const field of BASE) {
-    const value = initial[field];
-    text += `\0${value === undefined || value === null ? "" : encodeField(field, value)}`;
+  if (given === undefined || (!withInitial && typeof given === "function")) {
+    return `${head}\0${mask}${values}`;
   }
-  for (const field of TIMES) text += `\0${part(field, initial[field])}`;
-  return text;
+  const s = typeof given === "function" ? given() : given;
+  const [wholeMask, wholeValues] = fields(s as unknown as Record<string, unknown>);
+  return (
+    `${head}\0${mask | 32}${values}` +
+    `\0${plain("actor name", s.actorName)}\0${plain("queue name", s.queueName)}\0${s.priority}` +
+    `\0${plain("composition id", s.compositionId ?? "")}\0${JSON.stringify(s.args)}` +
+    `\0${JSON.stringify(s.kwargs)}\0${JSON.stringify(s.options)}\0${s.enqueuedAt}` +
+    `\0${wholeMask}${wholeValues}`
+  );
 }
 
-/** The script's arguments for a batch: one string per transition (see write.lua). */
-function encode(updates: readonly StateUpdate[], withInitial: boolean): string[] {
-  return updates.map((u) => encodeOne(u, withInitial));
+/**
+ * The batches to send: each transition folded into the one before it for the same message
+ * when it can be (see `foldable`), no message twice in a batch (the script reads each
+ * message's state once), one TTL per batch.
+ */
+function batches(updates: readonly StateUpdate[]): StateUpdate[][] {
+  const out: StateUpdate[][] = [];
+  let batch: StateUpdate[] = [];
+  let at = new Map<string, number>();
+  for (const update of updates) {
+    const i = at.get(update.messageId);
+    if (i !== undefined && foldable(batch[i]!, update)) {
+      batch[i] = fold(batch[i]!, update);
+      continue;
+    }
+    if (
+      i !== undefined ||
+      batch.length >= MAX_BATCH ||
+      (batch.length > 0 && ttlOf(batch[0]!) !== ttlOf(update))
+    ) {
+      out.push(batch);
+      batch = [];
+      at = new Map();
+    }
+    at.set(update.messageId, batch.length);
+    batch.push(update);
+  }
+  if (batch.length > 0) out.push(batch);
+  return out;
 }
 
 /**
@@ -145,7 +164,7 @@ export class RedisStateBackend extends StateBackend {
   private readonly connection: Connection;
   private readonly scripts: StateClient;
   private readonly subscriptions: Subscriptions;
-  private queue: Pending[] = [];
+  private queue: Call[] = [];
   private flushing: Promise<void> | undefined;
 
   constructor(options: RedisStateBackendOptions = {}) {
@@ -164,8 +183,7 @@ export class RedisStateBackend extends StateBackend {
   write(updates: readonly StateUpdate[]): Promise<void> {
     if (updates.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const call: Call = { left: updates.length, error: undefined, resolve, reject };
-      for (const update of updates) this.queue.push({ update, call });
+      this.queue.push({ updates, resolve, reject });
       this.schedule();
     });
   }
@@ -182,18 +200,18 @@ export class RedisStateBackend extends StateBackend {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+      const calls = this.queue;
+      this.queue = [];
       let error: unknown;
       try {
-        await this.send(coalesce(batch.map((p) => p.update)));
+        const updates = calls.length === 1 ? calls[0]!.updates : calls.flatMap((c) => c.updates);
+        for (const batch of batches(updates)) await this.send(batch);
       } catch (err) {
         error = err;
       }
-      for (const { call } of batch) {
-        if (error !== undefined) call.error ??= error;
-        if (--call.left > 0) continue;
-        if (call.error === undefined) call.resolve();
-        else call.reject(call.error);
+      for (const call of calls) {
+        if (error === undefined) call.resolve();
+        else call.reject(error);
       }
     }
   }
@@ -204,7 +222,8 @@ export class RedisStateBackend extends StateBackend {
       missing = await this.scripts.taskqStateWrite(
         this.keys.all,
         this.keys.prefix,
-        ...encode(updates, false),
+        updates.map((u) => encodeOne(u, false)).join("\x01"),
+        ttlOf(updates[0]!),
       );
     } catch (err) {
       throw this.connection.failed(err, `record ${updates.length} message state(s)`);
@@ -214,7 +233,12 @@ export class RedisStateBackend extends StateBackend {
       .filter((u) => u.initial !== undefined);
     if (again.length === 0) return;
     try {
-      await this.scripts.taskqStateWrite(this.keys.all, this.keys.prefix, ...encode(again, true));
+      await this.scripts.taskqStateWrite(
+        this.keys.all,
+        this.keys.prefix,
+        again.map((u) => encodeOne(u, true)).join("\x01"),
+        ttlOf(again[0]!),
+      );
     } catch (err) {
       throw this.connection.failed(err, `record ${again.length} message state(s)`);
     }
@@ -225,36 +249,25 @@ export class RedisStateBackend extends StateBackend {
   }
 
   async get(messageId: string): Promise<StateRecord | undefined> {
-    let hash: Record<string, string>;
-    try {
-      hash = await this.client.hgetall(this.keys.record(messageId));
-    } catch (err) {
-      throw this.connection.failed(err, `read the state of message ${messageId}`);
-    }
-    return Object.keys(hash).length === 0 ? undefined : decodeState(messageId, hash);
+    return (await this.getMany([messageId]))[0];
   }
 
   override async getMany(messageIds: readonly string[]): Promise<(StateRecord | undefined)[]> {
     if (messageIds.length === 0) return [];
-    const pipeline = this.client.pipeline();
-    for (const id of messageIds) pipeline.hgetall(this.keys.record(id));
-    let replies: [Error | null, unknown][] | null;
+    let columns: string[];
     try {
-      replies = await pipeline.exec();
+      columns = await this.scripts.taskqStateRead(this.keys.all, this.keys.prefix, ...messageIds);
     } catch (err) {
-      throw this.connection.failed(err, `read ${messageIds.length} message states`);
+      throw this.connection.failed(err, `read ${messageIds.length} message state(s)`);
     }
-    return messageIds.map((id, i) => {
-      const [error, hash] = replies?.[i] ?? [new Error("no reply"), undefined];
-      if (error) throw this.connection.failed(error, `read the state of message ${id}`);
-      const fields = hash as Record<string, string>;
-      return Object.keys(fields).length === 0 ? undefined : decodeState(id, fields);
-    });
+    return messageIds.map((id, i) =>
+      columns[i * COLUMNS] === "" ? undefined : decodeState(id, columns, i * COLUMNS),
+    );
   }
 
   async list(options?: StateListOptions): Promise<StateRecord[]> {
     const { filter, offset, limit } = StateBackend.checkListOptions(options, true);
-    let reply: (string | string[])[];
+    let reply: string[];
     try {
       reply = await this.scripts.taskqStateList(
         this.keys.all,
@@ -267,8 +280,8 @@ export class RedisStateBackend extends StateBackend {
       throw this.connection.failed(err, "list message states");
     }
     const out: StateRecord[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      out.push(decodeState(reply[i] as string, pairs(reply[i + 1] as string[])));
+    for (let i = 0; i + COLUMNS < reply.length; i += COLUMNS + 1) {
+      out.push(decodeState(reply[i] as string, reply as string[], i + 1));
     }
     return out;
   }

@@ -3,8 +3,9 @@ import type { Redis } from "ioredis";
 
 /** The state scripts, as commands on a client (EVALSHA, loaded once; ioredis handles NOSCRIPT). */
 export interface StateCommands {
-  taskqStateWrite(all: string, prefix: string, ...updates: string[]): Promise<number[]>;
-  taskqStateList(all: string, ...args: (string | number)[]): Promise<(string | string[])[]>;
+  taskqStateWrite(all: string, prefix: string, updates: string, ttl: number): Promise<number[]>;
+  taskqStateRead(all: string, prefix: string, ...ids: string[]): Promise<string[]>;
+  taskqStateList(all: string, ...args: (string | number)[]): Promise<string[]>;
   taskqStateCount(all: string, ...args: (string | number)[]): Promise<number>;
 }
 
@@ -12,6 +13,7 @@ export type StateClient = Redis & StateCommands;
 
 const SCRIPTS: [name: keyof StateCommands, file: string][] = [
   ["taskqStateWrite", "write"],
+  ["taskqStateRead", "read"],
   ["taskqStateList", "list"],
   ["taskqStateCount", "count"],
 ];

@@ -12,6 +12,8 @@ import { Middleware } from "../middleware/middleware.js";
 import { isPromotion } from "../promotion.js";
 import { qName } from "../queue-names.js";
 import { describeValue } from "../validate.js";
+import type { Settlement, SettleWatcher } from "../worker/settle-watch.js";
+import { watchSettlement } from "../worker/settle-watch.js";
 import type { StateBackend } from "./state-backend.js";
 import type {
   MessageStatus,
@@ -36,9 +38,11 @@ export interface MessageStateOptions {
 
 /** How an attempt ended, as the after hooks saw it; written once the worker settles it. */
 type Outcome =
-  | { kind: "success" }
-  | { kind: "error"; error: unknown }
-  | { kind: "skip"; error: unknown };
+  | { kind: "success"; broker: Broker }
+  | { kind: "error"; error: unknown; broker: Broker }
+  | { kind: "skip"; error: unknown; broker: Broker }
+  /** An actor this broker does not declare: the worker dead-letters it. */
+  | { kind: "unknown"; broker: Broker };
 
 const OUTCOME = Symbol("taskq.messageState.outcome");
 /** The started transition of a message, while it may still be turned into its end. */
@@ -67,7 +71,7 @@ function retriesOf(options: Record<string, unknown>): number {
  * `list`, `count`) work from any process. The ends are written when the worker settles the
  * message, so a state says what the broker did (a retried attempt is not a failure).
  */
-export class MessageState extends Middleware implements ProgressRecorder {
+export class MessageState extends Middleware implements ProgressRecorder, SettleWatcher {
   readonly backend: StateBackend;
   readonly ttl: number;
   /** The error of an attempt that Retries may retry: the retry's pending state says why. */
@@ -251,6 +255,14 @@ export class MessageState extends Middleware implements ProgressRecorder {
     void this.writes.add(started);
   }
 
+  override afterReceiveMessages(broker: Broker, messages: readonly MessageProxy[]): void {
+    for (const proxy of messages) {
+      if (broker.findActor(proxy.actorName) !== undefined) continue;
+      (proxy as Tracked)[OUTCOME] = { kind: "unknown", broker };
+      watchSettlement(proxy, this);
+    }
+  }
+
   override afterProcessMessage(
     broker: Broker,
     proxy: MessageProxy,
@@ -258,29 +270,34 @@ export class MessageState extends Middleware implements ProgressRecorder {
   ): void | Promise<void> {
     const tracked = proxy as Tracked;
     if ("exception" in outcome) {
-      tracked[OUTCOME] = { kind: "error", error: outcome.exception };
+      tracked[OUTCOME] = { kind: "error", error: outcome.exception, broker };
       if (!proxy.failed && canceledBy(outcome.exception) === undefined) {
         this.lastErrors.set(proxy.messageId, describeError(outcome.exception));
       }
     } else {
-      tracked[OUTCOME] = { kind: "success" };
+      tracked[OUTCOME] = { kind: "success", broker };
     }
     // LocalBroker runs actors inline and settles nothing: the end is known now.
-    if (broker instanceof LocalBroker)
-      this.settled(broker, proxy, proxy.failed || "exception" in outcome);
+    if (broker instanceof LocalBroker) {
+      return this.settled(proxy, proxy.failed || "exception" in outcome);
+    }
+    watchSettlement(proxy, this);
   }
 
   override afterSkipMessage(broker: Broker, proxy: MessageProxy): void | Promise<void> {
-    (proxy as Tracked)[OUTCOME] = { kind: "skip", error: proxy.exception };
-    if (broker instanceof LocalBroker) return this.settled(broker, proxy, proxy.failed);
+    (proxy as Tracked)[OUTCOME] = { kind: "skip", error: proxy.exception, broker };
+    if (broker instanceof LocalBroker) return this.settled(proxy, proxy.failed);
+    watchSettlement(proxy, this);
   }
 
-  override beforeAck(broker: Broker, proxy: MessageProxy): void {
-    void this.settled(broker, proxy, false);
-  }
-
-  override beforeNack(broker: Broker, proxy: MessageProxy): void {
-    void this.settled(broker, proxy, true);
+  /** SettleWatcher: the worker settles a message (its outcome is final now). */
+  messageSettled(proxy: MessageProxy, how: Settlement): void {
+    if (how === "requeue") {
+      // Given back: it runs again, and that run says how it ends.
+      (proxy as Tracked)[OUTCOME] = undefined;
+      return;
+    }
+    void this.settled(proxy, how === "nack");
   }
 
   override async afterWorkerShutdown(): Promise<void> {
@@ -296,25 +313,27 @@ export class MessageState extends Middleware implements ProgressRecorder {
    * The attempt is settled: write how it ended (nothing for one that is retried). The promise
    * settles with the write; the worker does not wait for it.
    */
-  private settled(broker: Broker, proxy: MessageProxy, nacked: boolean): Promise<void> | undefined {
+  private settled(proxy: MessageProxy, nacked: boolean): Promise<void> | undefined {
     const tracked = proxy as Tracked;
     const outcome = tracked[OUTCOME];
+    if (outcome === undefined) return undefined;
+    const broker = outcome.broker;
     const started = tracked[STARTED];
     tracked[OUTCOME] = undefined;
     tracked[STARTED] = undefined;
     this.lastErrors.delete(proxy.messageId);
     let status: MessageStatus;
     let error: unknown;
-    if (outcome?.kind === "skip") {
+    if (outcome.kind === "skip") {
       const canceled = canceledBy(outcome.error);
       status = canceled !== undefined ? "canceled" : "skipped";
       error = canceled ?? outcome.error;
     } else if (nacked) {
       status = "failure";
-      error = outcome?.kind === "error" ? outcome.error : (proxy.exception ?? proxy.handOffError);
-    } else if (outcome?.kind === "success") {
+      error = outcome.kind === "error" ? outcome.error : (proxy.exception ?? proxy.handOffError);
+    } else if (outcome.kind === "success") {
       status = "success";
-    } else if (outcome?.kind === "error" && canceledBy(outcome.error) !== undefined) {
+    } else if (outcome.kind === "error" && canceledBy(outcome.error) !== undefined) {
       status = "canceled";
       error = canceledBy(outcome.error);
     } else {

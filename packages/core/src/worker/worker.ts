@@ -10,6 +10,7 @@ import { ConsumerLoop } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
 import type { ExecutionHost } from "./execution.js";
 import { Execution } from "./execution.js";
+import { settling } from "./settle-watch.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface WorkerOptions {
@@ -285,6 +286,11 @@ export class Worker implements ExecutionHost {
     const consumer = loop.consumer;
     if (this.hooksVersion !== this.broker.middlewareVersion) this.readHooks();
     let op: void | Promise<void>;
+    try {
+      settling(proxy, proxy.givenBack ? "requeue" : proxy.failed ? "nack" : "ack");
+    } catch (err) {
+      this.log.error({ err }, `A settle watcher failed on message ${proxy.messageId}; ignored.`);
+    }
     try {
       // The dead letter says why: the error (and a failed hand-off) in its traceback option.
       if (proxy.failed && !proxy.givenBack) proxy.recordFailure();
