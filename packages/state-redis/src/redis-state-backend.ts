@@ -25,6 +25,11 @@ import { Subscriptions } from "./subscriptions.js";
 export interface RedisStateBackendOwnOptions extends RedisConnectionOptions {
   /** Prefix of every key (`<namespace>:__state__:...`). Default `taskq`, the broker's. */
   namespace?: string;
+  /**
+   * How often this backend removes expired states on its own, ms (writes and listings remove
+   * some as they go). Default 60 000; 0 for never.
+   */
+  cleanupInterval?: number;
 }
 
 export type RedisStateBackendOptions = RedisStateBackendOwnOptions &
@@ -165,19 +170,36 @@ export class RedisStateBackend extends StateBackend {
   private readonly scripts: StateClient;
   private readonly subscriptions: Subscriptions;
   private queue: Call[] = [];
+  private cleanupTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
   constructor(options: RedisStateBackendOptions = {}) {
     super();
-    validateOptions("RedisStateBackend", options, { namespace: optionChecks.nonEmptyString });
+    validateOptions("RedisStateBackend", options, {
+      namespace: optionChecks.nonEmptyString,
+      cleanupInterval: optionChecks.nonNegativeNumber,
+    });
     this.connection = new Connection("RedisStateBackend", options as Record<string, unknown>, [
       "namespace",
+      "cleanupInterval",
     ]);
     this.client = this.connection.client;
     this.scripts = withStateScripts(this.client);
     this.namespace = options.namespace ?? "taskq";
     this.keys = new StateKeys(this.namespace);
     this.subscriptions = new Subscriptions(this.connection, this.keys.changed);
+    const interval = options.cleanupInterval ?? 60_000;
+    if (interval > 0) {
+      this.cleanupTimer = setInterval(() => this.cleanup(), interval);
+      this.cleanupTimer.unref();
+    }
+  }
+
+  /** Remove expired states now (the scripts also do it as they go). */
+  private cleanup(): void {
+    this.scripts.taskqStateCleanup(this.keys.all, this.keys.prefix, 10_000).catch(() => {
+      // Tried again at the next interval; a write or a listing cleans up meanwhile.
+    });
   }
 
   write(updates: readonly StateUpdate[]): Promise<void> {
@@ -317,6 +339,7 @@ export class RedisStateBackend extends StateBackend {
 
   /** Send what is pending, then close the connections this backend opened. */
   override async close(): Promise<void> {
+    if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
     await this.flush();
     this.subscriptions.close();
     this.connection.close();

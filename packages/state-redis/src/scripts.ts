@@ -7,6 +7,7 @@ export interface StateCommands {
   taskqStateRead(all: string, prefix: string, ...ids: string[]): Promise<string[]>;
   taskqStateList(all: string, ...args: (string | number)[]): Promise<string[]>;
   taskqStateCount(all: string, ...args: (string | number)[]): Promise<number>;
+  taskqStateCleanup(all: string, prefix: string, limit: number): Promise<number>;
 }
 
 export type StateClient = Redis & StateCommands;
@@ -16,6 +17,7 @@ const SCRIPTS: [name: keyof StateCommands, file: string][] = [
   ["taskqStateRead", "read"],
   ["taskqStateList", "list"],
   ["taskqStateCount", "count"],
+  ["taskqStateCleanup", "cleanup"],
 ];
 
 let sources: Map<string, string> | undefined;
