@@ -14,6 +14,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
 const MEMORY_MESSAGES = Number(process.env.BENCH_MEMORY_MESSAGES ?? 1_000_000);
 const ORDER = ["taskq", "bullmq", "beequeue"];
+// Processing throughput also runs taskq with MessageState on Redis, interleaved with the rest.
+const THROUGHPUT = ["taskq", "taskqState", "bullmq", "beequeue"];
 
 function child(system, url, mode, count) {
   const proc = fork(
@@ -116,12 +118,12 @@ console.log(
   `Redis ${server.url}; ${N.toLocaleString("en-US")} no-op jobs, concurrency ${CONCURRENCY}, median of ${RUNS} runs each, Node ${process.version}\n`,
 );
 try {
-  const runs = Object.fromEntries(ORDER.map((s) => [s, []]));
+  const runs = Object.fromEntries(THROUGHPUT.map((s) => [s, []]));
   for (let run = 0; run < RUNS; run++) {
-    for (const system of ORDER) runs[system].push(await throughput(system, server.url));
+    for (const system of THROUGHPUT) runs[system].push(await throughput(system, server.url));
   }
   const results = {};
-  for (const system of ORDER) {
+  for (const system of THROUGHPUT) {
     results[system] = {
       rate: median(runs[system].map((r) => r.rate)),
       enqueueRate: median(runs[system].map((r) => r.enqueueRate)),
@@ -139,6 +141,29 @@ try {
         (t.enqueueRate / results[s].enqueueRate).toFixed(2),
       ]),
     ]),
+  );
+
+  const withState = results.taskqState;
+  const stateRatio = withState.rate / t.rate;
+  const stateCost = 1e6 / withState.rate - 1e6 / t.rate;
+  console.log(
+    `\nMessageState on Redis (pending, started, success recorded per message), same run:\n`,
+  );
+  console.log(
+    table([
+      ["taskq", "processing", "with / without", "batched enqueue", "with / without"],
+      [systems.taskq.label, rate(t.rate), "1.00", rate(t.enqueueRate), "1.00"],
+      [
+        systems.taskqState.label,
+        rate(withState.rate),
+        stateRatio.toFixed(2),
+        rate(withState.enqueueRate),
+        (withState.enqueueRate / t.enqueueRate).toFixed(2),
+      ],
+    ]),
+  );
+  console.log(
+    `\nState tracking costs ${stateCost.toFixed(2)} µs of worker time per message (${(stateRatio * 100).toFixed(0)}% of the throughput without it; target ≥ 70%).`,
   );
 
   const lat = {};
@@ -177,6 +202,7 @@ try {
         CONCURRENCY,
         runs,
         results,
+        messageState: { ratio: stateRatio, costMicrosPerMessage: stateCost },
         latency: lat,
         memory: mem,
       },

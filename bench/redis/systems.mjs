@@ -1,7 +1,8 @@
 // One adapter per system measured: how it enqueues a batch and how a worker consumes.
 // Each consumes no-op jobs with the same concurrency on the same Redis.
 import { RedisBroker } from "@taskq/broker-redis";
-import { actor, setLogger, Worker as TaskqWorker } from "@taskq/core";
+import { actor, MessageState, setLogger, Worker as TaskqWorker } from "@taskq/core";
+import { RedisStateBackend } from "@taskq/state-redis";
 import BeeQueue from "bee-queue";
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
@@ -26,11 +27,27 @@ function hostPort(url) {
   return { host: u.hostname, port: Number(u.port) };
 }
 
-export const systems = {
-  taskq: {
-    label: "taskq (RedisBroker)",
+/** A RedisBroker, with MessageState on the same Redis when `withState`. */
+function taskqBroker(url, withState) {
+  const broker = new RedisBroker({ url, namespace: "bench" });
+  if (withState) {
+    broker.addMiddleware(
+      new MessageState({ backend: new RedisStateBackend({ url, namespace: "bench" }) }),
+    );
+  }
+  return broker;
+}
+
+async function closeBroker(broker) {
+  for (const m of broker.middleware) if (m instanceof MessageState) await m.backend.close();
+  await broker.close();
+}
+
+function taskq(label, withState) {
+  return {
+    label,
     async enqueue(url, n, payload = () => 0) {
-      const broker = new RedisBroker({ url, namespace: "bench" });
+      const broker = taskqBroker(url, withState);
       const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
       const started = performance.now();
       for (let i = 0; i < n; i += BATCH) {
@@ -39,25 +56,31 @@ export const systems = {
         await broker.enqueueMany(batch);
       }
       const elapsed = performance.now() - started;
-      await broker.close();
+      await closeBroker(broker);
       return elapsed;
     },
     async send(url) {
-      const broker = new RedisBroker({ url, namespace: "bench" });
+      const broker = taskqBroker(url, withState);
       const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
-      return { send: (value) => noop.send(value), close: () => broker.close() };
+      return { send: (value) => noop.send(value), close: () => closeBroker(broker) };
     },
     async work(url, concurrency, onJob) {
-      const broker = new RedisBroker({ url, namespace: "bench" });
+      const broker = taskqBroker(url, withState);
       actor((value) => onJob(value), { broker, actorName: "noop", queueName: QUEUE });
       const worker = new TaskqWorker(broker, { concurrency, workerTimeout: 1000 });
       await worker.start();
       return async () => {
         await worker.stop({ timeout: 10_000 });
-        await broker.close();
+        await closeBroker(broker);
       };
     },
-  },
+  };
+}
+
+export const systems = {
+  taskq: taskq("taskq (RedisBroker)", false),
+  // The same, every message's state recorded in Redis: pending, started, success.
+  taskqState: taskq("taskq + MessageState", true),
 
   bullmq: {
     label: "BullMQ",

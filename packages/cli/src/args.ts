@@ -46,6 +46,8 @@ export const HELP = `Usage: taskq <module...> [options]
        taskq pause|resume <module> <queue>       (for every worker of the fleet)
        taskq scheduler <module...> [--path DIR]   (run the module's schedules)
        taskq schedules <module...> [--path DIR]   (list them: next and last run)
+       taskq status <module> <message-id> [--json] (a message's state)
+       taskq cancel <module> <message-id>...      (cancel messages)
 
 Run taskq workers for the actors the modules declare. A module sets the broker
 (setBroker) and declares actors; .js, .mjs and .cjs files load as they are, .ts

@@ -3,6 +3,7 @@ import { HELP, parseWorkerArgs } from "./args.js";
 import { dashboardCommand } from "./dashboard-command.js";
 import { deadLettersCommand } from "./dead-letters-command.js";
 import { CliError, ExitCode } from "./exit-codes.js";
+import { cancelCommand, statusCommand } from "./lifecycle-commands.js";
 import { exitWhenFlushed, writeLine } from "./output.js";
 import { pauseCommand } from "./pause-command.js";
 import { queuesCommand } from "./queues-command.js";
@@ -22,6 +23,8 @@ const ADMIN_COMMANDS: Record<string, AdminCommand> = {
   scheduler: schedulerCommand,
   schedules: schedulesCommand,
   dashboard: dashboardCommand,
+  status: statusCommand,
+  cancel: cancelCommand,
 };
 
 async function main(argv: string[]): Promise<number | undefined> {

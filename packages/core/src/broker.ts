@@ -17,6 +17,7 @@ import { defaultMiddleware } from "./middleware/defaults.js";
 import type { HookName, Middleware, MiddlewareHooks } from "./middleware/middleware.js";
 import { HOOK_NAMES } from "./middleware/middleware.js";
 import { checkOption } from "./options.js";
+import { markPromotion } from "./promotion.js";
 import { assertQueueName, dqName, qName } from "./queue-names.js";
 import { renderBounded } from "./render.js";
 import type { ResultReader } from "./results/types.js";
@@ -543,10 +544,13 @@ export abstract class Broker {
     }
     const stored = await this.doEnqueueMany(prepared);
     if (this.hasHook("afterEnqueue")) {
+      // Started together, so a hook that writes somewhere (message state) batches its writes.
+      const pending: Promise<void>[] = [];
       for (const m of stored) {
         const r = this.emitAfter("afterEnqueue", m, delay);
-        if (r) await r;
+        if (r) pending.push(r);
       }
+      if (pending.length > 0) await Promise.all(pending);
     }
     return stored;
   }
@@ -558,6 +562,7 @@ export abstract class Broker {
    */
   async promoteDelayed(consumer: Consumer, delayed: MessageProxy): Promise<void> {
     const target = delayed.message.copy({ queueName: qName(delayed.queueName) });
+    markPromotion(target);
     const before = this.emitBefore("beforeEnqueue", target, undefined);
     if (before) await before;
     await this.doPromote(consumer, delayed, target);

@@ -29,6 +29,11 @@ export function getCurrentMessage<R = unknown>(): Message<R> | undefined {
   return storage.getStore()?.proxy.message as Message<R> | undefined;
 }
 
+/** The delivery of the message whose actor is running here (middleware internals). */
+export function currentProxy(): MessageProxy | undefined {
+  return storage.getStore()?.proxy;
+}
+
 /**
  * The running actor's AbortSignal: it aborts with TimeLimitExceeded at the time limit, or
  * with Shutdown when the worker stops and the actor has `notifyShutdown`. Outside a

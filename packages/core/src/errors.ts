@@ -175,6 +175,20 @@ export class Shutdown extends Interrupt {
 }
 
 /**
+ * The message was canceled (`message.cancel()`, `cancel(ids)`, a group's `cancelOnError`):
+ * the reason a running actor's AbortSignal aborts with, and the `cause` of the SkipMessage
+ * that skips a message canceled before it started. A canceled message is never retried.
+ */
+export class Canceled extends Interrupt {
+  override readonly code = "TASKQ_CANCELED";
+}
+
+/** `waitFor` waited out its timeout before the message reached a status it was waiting for. */
+export class StateTimeout extends TaskqError {
+  override readonly code = "TASKQ_STATE_TIMEOUT";
+}
+
+/**
  * Raised when a value cannot travel as JSON (a BigInt, a function, NaN, a Map, a cycle...).
  * `path` points at the offending value, e.g. `args[1].when`.
  */

@@ -24,9 +24,27 @@ export { Broker } from "./broker.js";
 export { LocalBroker } from "./brokers/local-broker.js";
 export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";
 export { StubBroker } from "./brokers/stub-broker.js";
-export type { CompositionOptions, ResultOfStep, RunOptions } from "./composition/group.js";
+export type { CancelCallOptions, CancelOutcome } from "./cancel/api.js";
+export { cancel } from "./cancel/api.js";
+export type { CancelCounts, CancelOptions } from "./cancel/cancel.js";
+export { Cancel } from "./cancel/cancel.js";
+export type {
+  CancelBackendOptions,
+  CancelListener,
+  CancelSubscription,
+} from "./cancel/cancel-backend.js";
+export { CancelBackend, DEFAULT_CANCEL_TTL } from "./cancel/cancel-backend.js";
+export { StubCancelBackend } from "./cancel/stub-cancel-backend.js";
+export type {
+  CompositionOptions,
+  GroupOptions,
+  ResultOfStep,
+  RunOptions,
+} from "./composition/group.js";
 export { Group, group } from "./composition/group.js";
+export type { StepState } from "./composition/lifecycle.js";
 export type { GroupSpec, Step, TargetData } from "./composition/linking.js";
+export type { PipelineOptions } from "./composition/pipeline.js";
 export { Pipeline, pipeline } from "./composition/pipeline.js";
 export type {
   CheckedSteps,
@@ -56,6 +74,7 @@ export {
 export {
   ActorNotFound,
   BrokerError,
+  Canceled,
   ConnectionClosed,
   ConnectionError,
   ConnectionFailed,
@@ -76,6 +95,7 @@ export {
   Retry,
   Shutdown,
   SkipMessage,
+  StateTimeout,
   TaskqError,
   TimeLimitExceeded,
 } from "./errors.js";
@@ -85,7 +105,12 @@ export { getBroker, peekBroker, setBroker } from "./global.js";
 export { loadActorModule } from "./isolation/registry.js";
 export type { ConsoleLoggerOptions, LogFields, LogFn, Logger, LogLevel } from "./logger.js";
 export { ConsoleLogger, getLogger, lazyLogger, setLogger } from "./logger.js";
-export type { MessageChanges, MessageData, MessageFields } from "./message.js";
+export type {
+  MessageBrokerOption,
+  MessageChanges,
+  MessageData,
+  MessageFields,
+} from "./message.js";
 export { Message } from "./message.js";
 export { MessageProxy } from "./message-proxy.js";
 export * from "./middleware/index.js";
@@ -99,6 +124,7 @@ export type {
   MessageOptions,
 } from "./options.js";
 export { actorRefName, defineOption, readOption, wireName } from "./options.js";
+export { isPromotion } from "./promotion.js";
 export { dqName, isDelayQueue, isValidQueueName, qName, xqName } from "./queue-names.js";
 export type { BarrierWaitOptions } from "./rate-limits/barrier.js";
 export { Barrier } from "./rate-limits/barrier.js";
@@ -126,9 +152,28 @@ export { Results } from "./results/results.js";
 export { StubResultBackend } from "./results/stub-result-backend.js";
 export type { GetResultOptions, ResultReader } from "./results/types.js";
 export { serialReader } from "./serial-reader.js";
+export type { MessageStateOptions } from "./state/message-state.js";
+export { MessageState } from "./state/message-state.js";
+export { setProgress } from "./state/progress.js";
+export type { CheckedListOptions, StateWatch } from "./state/state-backend.js";
+export { DEFAULT_STATE_TIMEOUT, isFinished, StateBackend } from "./state/state-backend.js";
+export { StubStateBackend } from "./state/stub-state-backend.js";
+export type {
+  MessageStatus,
+  Progress,
+  StateChanges,
+  StateError,
+  StateFilter,
+  StateListOptions,
+  StateRecord,
+  StateUpdate,
+  WaitForStateOptions,
+} from "./state/types.js";
+export { MESSAGE_STATUSES } from "./state/types.js";
 export type { OptionCheck } from "./validate.js";
 export { describeValue, optionChecks, validateOptions } from "./validate.js";
 /** An O(1) queue, for broker implementations. */
 export { Fifo } from "./worker/fifo.js";
+export type { Settlement, SettleWatcher } from "./worker/settle-watch.js";
 export type { StopOptions, WorkerOptions } from "./worker/worker.js";
 export { Worker } from "./worker/worker.js";

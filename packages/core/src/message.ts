@@ -1,12 +1,23 @@
 import { randomUUID } from "node:crypto";
+import type { Broker } from "./broker.js";
+import type { CancelOutcome } from "./cancel/api.js";
+import { cancelMessages } from "./cancel/api.js";
 import { getEncoder } from "./encoder.js";
 import { describeError } from "./error-text.js";
 import { DecodeError } from "./errors.js";
 import { getBroker } from "./global.js";
+import { findStates } from "./lifecycle/lookup.js";
 import { setOwn } from "./own.js";
 import { DEFAULT_RENDER_LIMIT, renderBounded } from "./render.js";
 import { assertResultStored } from "./results/stored-check.js";
 import type { GetResultOptions, ResultReader } from "./results/types.js";
+import type { MessageStatus, StateRecord } from "./state/types.js";
+
+/** Which broker a message's lifecycle calls go through. */
+export interface MessageBrokerOption {
+  /** Defaults to the global broker. */
+  broker?: Broker;
+}
 
 /** A message as it travels: Dramatiq's field names, in Dramatiq's order. */
 export interface MessageData {
@@ -206,6 +217,44 @@ export class Message<R = unknown, Pending extends unknown[] = unknown[]> {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * This message's state, through the broker's MessageState middleware (the global broker's
+   * unless `broker` is given); undefined when none is recorded.
+   */
+  getState(options: MessageBrokerOption = {}): Promise<StateRecord | undefined> {
+    try {
+      return findStates(options.broker ?? getBroker()).get(this.messageId);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Resolve to this message's state once it reaches `status` (or one of several); reject with
+   * StateTimeout after `timeout` ms (default 10 s). Needs the broker's MessageState.
+   */
+  waitFor(
+    status: MessageStatus | readonly MessageStatus[],
+    options: MessageBrokerOption & { timeout?: number } = {},
+  ): Promise<StateRecord> {
+    try {
+      return findStates(options.broker ?? getBroker()).waitFor(this.messageId, status, {
+        timeout: options.timeout,
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Cancel this message (needs the broker's Cancel middleware): skipped if it has not started,
+   * interrupted if it runs. Resolves once recorded, saying whether it had already finished.
+   */
+  async cancel(options: MessageBrokerOption = {}): Promise<CancelOutcome> {
+    const [outcome] = await cancelMessages(options.broker ?? getBroker(), [this.messageId], []);
+    return outcome!;
   }
 
   /**

@@ -1,9 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Broker } from "../broker.js";
+import type { CancelOutcome } from "../cancel/api.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
 import { assertResultStored } from "../results/stored-check.js";
+import { optionChecks, validateOptions } from "../validate.js";
 import { createBarriers } from "./barriers.js";
+import type { StepState } from "./lifecycle.js";
+import { cancelComposition, memberStates } from "./lifecycle.js";
 import type { Step } from "./linking.js";
 import { continueWith, groupSpec, START } from "./linking.js";
 import type { Pipeline } from "./pipeline.js";
@@ -17,6 +21,14 @@ declare const input: unique symbol;
 export interface CompositionOptions {
   /** Defaults to the global broker. */
   broker?: Broker;
+}
+
+export interface GroupOptions extends CompositionOptions {
+  /**
+   * When a member fails for good, cancel the rest of the composition: members not started are
+   * skipped, running ones interrupted (needs the Cancel middleware). Default false.
+   */
+  cancelOnError?: boolean;
 }
 
 /** Options of `group.run()` and `pipeline.run()`. */
@@ -53,10 +65,25 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
   readonly groupId: string = randomUUID();
   /** The messages sent once every member has succeeded (`addCompletionCallback`). */
   readonly completionCallbacks: Message[] = [];
+  /** Whether a member failing for good cancels the rest. */
+  readonly cancelOnError: boolean;
 
-  constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
+  constructor(children: Iterable<Step>, options: GroupOptions = {}) {
+    validateOptions("group", options, {
+      broker: optionChecks.object,
+      cancelOnError: optionChecks.boolean,
+    });
     this.children = [...children];
     this.broker = options.broker ?? getBroker();
+    this.cancelOnError = options.cancelOnError ?? false;
+  }
+
+  /**
+   * The id every member carries in option `composition_id` when this group is run (a group
+   * run inside a pipeline carries the pipeline's): its group id.
+   */
+  get compositionId(): string {
+    return this.groupId;
   }
 
   /**
@@ -74,7 +101,10 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
    */
   async run(options: RunOptions = {}): Promise<this> {
     const barriers: Group<unknown[]>[] = [];
-    const spec = groupSpec(this as Group<unknown[]>, undefined, barriers);
+    const spec = groupSpec(this as Group<unknown[]>, undefined, barriers, {
+      compositionId: this.compositionId,
+      cancelOnError: false,
+    });
     await createBarriers(this.broker, barriers);
     await continueWith(this.broker, { group: spec }, START, options.delay);
     return this;
@@ -91,6 +121,22 @@ export class Group<Rs extends unknown[] = unknown[], Input extends unknown[] = u
   /** Resolve once every member has a result; ResultTimeout after `timeout` ms (default 10 s). */
   async wait(options: { timeout?: number } = {}): Promise<void> {
     await this.getResults({ block: true, timeout: options.timeout });
+  }
+
+  /**
+   * Every member's state, in group order (a pipeline member's as a list), through the broker's
+   * MessageState; undefined for a member with none recorded.
+   */
+  getStates(): Promise<StepState[]> {
+    return memberStates(this.broker, this.children);
+  }
+
+  /**
+   * Cancel every member (needs the Cancel middleware): those not started are skipped, running
+   * ones interrupted. Resolves once recorded, to what was done for each member message.
+   */
+  cancel(): Promise<CancelOutcome[]> {
+    return cancelComposition(this.broker, this.compositionId, this.children);
   }
 
   /** How many members have a stored result now (needs the Results middleware). */
@@ -155,7 +201,7 @@ export function resultOf(
 /** Run children in parallel: `group([a.message(1), b.message(2)]).run()`. */
 export function group<const C extends readonly Step[]>(
   children: C,
-  options?: CompositionOptions,
+  options?: GroupOptions,
 ): Group<{ -readonly [K in keyof C]: ResultOfStep<C[K]> }, StepInput<C[number]>> {
   return new Group(children, options);
 }

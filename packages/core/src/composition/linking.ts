@@ -33,18 +33,43 @@ function isPipeline(step: unknown): step is Pipeline<unknown> {
   return (step as { kind?: unknown })?.kind === "pipeline";
 }
 
+/**
+ * What every message of a composition carries: the id of the composition that was run
+ * (`composition_id`, so that canceling it reaches every member), and `cancel_on_error` under
+ * a group that has it.
+ */
+export interface Membership {
+  compositionId: string;
+  cancelOnError: boolean;
+}
+
+function stamp(
+  message: Message,
+  membership: Membership | undefined,
+  pipeOnError: boolean,
+): Message {
+  if (membership === undefined) return message;
+  const options: Record<string, unknown> = { composition_id: membership.compositionId };
+  if (membership.cancelOnError) options.cancel_on_error = true;
+  if (pipeOnError) options.pipe_on_error = true;
+  return message.copy({ options });
+}
+
 /** Chain `steps` so each one's success starts the next; returns the first step's target. */
 export function linkSteps(
   steps: readonly Step[],
   tail: TargetData | undefined,
   barriers: Group<unknown[]>[],
+  membership?: Membership,
+  pipeOnError = false,
 ): TargetData {
   let next = tail;
   for (let i = steps.length - 1; i >= 0; i--) {
     const step = steps[i]!;
-    if (isGroup(step)) next = { group: groupSpec(step, next, barriers) };
-    else if (isPipeline(step)) next = linkSteps(step.steps, next, barriers);
-    else next = { message: withTarget(step, next).asDict() };
+    if (isGroup(step)) next = { group: groupSpec(step, next, barriers, membership) };
+    else if (isPipeline(step))
+      next = linkSteps(step.steps, next, barriers, membership, step.pipeOnError);
+    else next = { message: withTarget(stamp(step, membership, pipeOnError), next).asDict() };
   }
   if (next === undefined) throw new InvalidArgument("A pipeline needs at least one step");
   return next;
@@ -67,13 +92,18 @@ export function groupSpec(
   group: Group<unknown[]>,
   then: TargetData | undefined,
   barriers: Group<unknown[]>[],
+  outer?: Membership,
 ): GroupSpec {
+  const membership: Membership | undefined =
+    outer === undefined
+      ? undefined
+      : { ...outer, cancelOnError: outer.cancelOnError || group.cancelOnError };
   const callbacks = group.completionCallbacks.map((m) => m.asDict());
   const waited = then !== undefined || callbacks.length > 0;
   if (!waited) {
     return {
       group_id: group.groupId,
-      members: group.children.map((child) => linkSteps([child], undefined, barriers)),
+      members: group.children.map((child) => linkSteps([child], undefined, barriers, membership)),
     };
   }
   barriers.push(group);
@@ -88,8 +118,14 @@ export function groupSpec(
   }
   const members = group.children.map((child, i) => {
     const exit = exits[i]!.copy({ options });
-    if (!isPipeline(child)) return linkSteps([exit], undefined, barriers);
-    return linkSteps([...child.steps.slice(0, -1), exit], undefined, barriers);
+    if (!isPipeline(child)) return linkSteps([exit], undefined, barriers, membership);
+    return linkSteps(
+      [...child.steps.slice(0, -1), exit],
+      undefined,
+      barriers,
+      membership,
+      child.pipeOnError,
+    );
   });
   return { group_id: group.groupId, members };
 }

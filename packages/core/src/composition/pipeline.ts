@@ -1,10 +1,15 @@
+import { randomUUID } from "node:crypto";
 import type { Broker } from "../broker.js";
+import type { CancelOutcome } from "../cancel/api.js";
 import { InvalidArgument } from "../errors.js";
 import { getBroker } from "../global.js";
 import { Message } from "../message.js";
+import { optionChecks, validateOptions } from "../validate.js";
 import { createBarriers } from "./barriers.js";
 import type { CompositionOptions, Group, ResultOfStep, RunOptions } from "./group.js";
 import { resultOf } from "./group.js";
+import type { StepState } from "./lifecycle.js";
+import { cancelComposition, memberStates } from "./lifecycle.js";
 import type { Step } from "./linking.js";
 import { continueWith, linkSteps, START } from "./linking.js";
 import { isDone, sharedDeadline } from "./results.js";
@@ -12,6 +17,14 @@ import type { CheckedSteps, StepInput } from "./step-types.js";
 
 /** Key of Pipeline's type-only record of what its first step takes. */
 declare const input: unique symbol;
+
+export interface PipelineOptions extends CompositionOptions {
+  /**
+   * A step that fails for good still starts the next one, which receives
+   * `{ origExcType, origExcMsg }` (ResultFailure's fields) instead of a result. Default false.
+   */
+  pipeOnError?: boolean;
+}
 
 type LastOf<C> = C extends readonly [...unknown[], infer L]
   ? L
@@ -35,8 +48,16 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
   readonly broker: Broker;
   /** The steps in order: messages and groups. */
   readonly steps: readonly (Message | Group<unknown[]>)[];
+  /** The id every step carries in option `composition_id` when this pipeline is run. */
+  readonly compositionId: string = randomUUID();
+  /** Whether a step that fails for good still starts the next. */
+  readonly pipeOnError: boolean;
 
-  constructor(children: Iterable<Step>, options: CompositionOptions = {}) {
+  constructor(children: Iterable<Step>, options: PipelineOptions = {}) {
+    validateOptions("pipeline", options, {
+      broker: optionChecks.object,
+      pipeOnError: optionChecks.boolean,
+    });
     const steps: (Message | Group<unknown[]>)[] = [];
     for (const child of children) {
       if ((child as { kind?: unknown }).kind === "pipeline")
@@ -44,6 +65,12 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
       else steps.push(child as Message | Group<unknown[]>);
     }
     if (steps.length === 0) throw new InvalidArgument("A pipeline needs at least one step");
+    this.pipeOnError = options.pipeOnError ?? false;
+    if (this.pipeOnError && steps.slice(0, -1).some((s) => !(s instanceof Message))) {
+      throw new InvalidArgument(
+        "pipeOnError hands a failed message step's error to the next step; a group followed by another step cannot do that (a failed member stops the pipeline)",
+      );
+    }
     this.steps = steps;
     this.broker = options.broker ?? getBroker();
   }
@@ -51,7 +78,13 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
   /** Start the first step (after `delay` ms, or its own delay if longer). */
   async run(options: RunOptions = {}): Promise<this> {
     const barriers: Group<unknown[]>[] = [];
-    const entry = linkSteps(this.steps, undefined, barriers);
+    const entry = linkSteps(
+      this.steps,
+      undefined,
+      barriers,
+      { compositionId: this.compositionId, cancelOnError: false },
+      this.pipeOnError,
+    );
     // A group followed by a step hands over its members' stored results: fail before sending.
     if (this.steps.slice(0, -1).some((s) => !(s instanceof Message)))
       this.broker.getResultsBackend();
@@ -71,6 +104,22 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
     const results: unknown[] = [];
     for (const step of this.steps) results.push(await resultOf(this.broker, step, next()));
     return results;
+  }
+
+  /**
+   * Every step's state, in order (a group step's as a list), through the broker's
+   * MessageState; undefined for a step not sent yet.
+   */
+  getStates(): Promise<StepState[]> {
+    return memberStates(this.broker, this.steps);
+  }
+
+  /**
+   * Cancel the pipeline (needs the Cancel middleware): the running step is interrupted and no
+   * later step runs. Resolves once recorded, to what was done for each step's message.
+   */
+  cancel(): Promise<CancelOutcome[]> {
+    return cancelComposition(this.broker, this.compositionId, this.steps);
   }
 
   /** Steps done so far: the steps before the first without a result. */
@@ -96,7 +145,7 @@ export class Pipeline<R = unknown, Input extends unknown[] = unknown[]> {
  */
 export function pipeline<const C extends readonly Step[]>(
   children: C & CheckedSteps<C>,
-  options?: CompositionOptions,
+  options?: PipelineOptions,
 ): Pipeline<ResultOfStep<LastOf<C>>, StepInput<C[0]>> {
   return new Pipeline(children, options);
 }

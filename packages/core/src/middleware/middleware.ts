@@ -47,6 +47,12 @@ export interface MiddlewareHooks {
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   /** In a worker, before a delayed message is held until due. */
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /**
+   * A worker took in a batch of messages from a queue (not a delay queue), before any of them
+   * starts: lets a middleware look them up in one round trip (Cancel checks its marks). The
+   * worker does not wait for it.
+   */
+  afterReceiveMessages?(broker: Broker, messages: readonly MessageProxy[]): Awaitable;
   /** In a worker, before the actor runs; throw SkipMessage to skip it. */
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
   /** In a worker, after the actor has returned or thrown (or was interrupted). */
@@ -107,6 +113,7 @@ export const HOOK_NAMES: readonly HookName[] = [
   "beforeEnqueue",
   "afterEnqueue",
   "beforeDelayMessage",
+  "afterReceiveMessages",
   "beforeProcessMessage",
   "afterProcessMessage",
   "afterSkipMessage",

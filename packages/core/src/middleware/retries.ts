@@ -1,7 +1,7 @@
 import { computeBackoff } from "../backoff.js";
 import type { Broker } from "../broker.js";
 import { describeError, isInstance, traceback } from "../error-text.js";
-import { RateLimitExceeded, Retry } from "../errors.js";
+import { Canceled, RateLimitExceeded, Retry } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import type { ActorOptions, BackoffStrategy } from "../options.js";
@@ -121,6 +121,8 @@ export class Retries extends Middleware {
   ): void | Promise<void> {
     if (!("exception" in outcome) || message.failed) return;
     const error = outcome.exception;
+    // Canceled while running: it ends there, whatever its maxRetries.
+    if (isInstance(error, Canceled)) return;
     const actor = broker.findActor(message.actorName);
     const options = message.options;
 

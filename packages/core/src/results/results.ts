@@ -1,7 +1,8 @@
 import type { Actor } from "../actor.js";
 import type { Broker } from "../broker.js";
 import { closeResource } from "../closable.js";
-import { EncodeError, InvalidArgument } from "../errors.js";
+import { isInstance } from "../error-text.js";
+import { Canceled, EncodeError, InvalidArgument } from "../errors.js";
 import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { handOff } from "../middleware/hand-off.js";
@@ -82,7 +83,12 @@ export class Results extends Middleware {
     message: MessageProxy,
     outcome: AfterProcessOutcome,
   ): void | Promise<void> {
-    if ("exception" in outcome) return;
+    if ("exception" in outcome) {
+      // Canceled while running: acked, never retried, so no nack will store its end.
+      if (isInstance(outcome.exception, Canceled))
+        return this.storeCanceled(broker, message, outcome.exception);
+      return;
+    }
     // Returning nothing is a result: stored as null, as Dramatiq stores None.
     const result = outcome.result === undefined ? null : outcome.result;
     const actor = broker.findActor(message.actorName);
@@ -101,8 +107,25 @@ export class Results extends Middleware {
   }
 
   override afterSkipMessage(broker: Broker, message: MessageProxy): void | Promise<void> {
+    const cause = (message.exception as { cause?: unknown } | undefined)?.cause;
+    if (isInstance(cause, Canceled)) return this.storeCanceled(broker, message, cause);
     const { store, ttl } = this.lookup(message, broker.findActor(message.actorName));
     if (store && !message.failed) return this.storeValue(message, null, ttl);
+  }
+
+  /** A canceled message's result is the Canceled error: a waiting getResult fails at once. */
+  private async storeCanceled(
+    broker: Broker,
+    message: MessageProxy,
+    error: unknown,
+  ): Promise<void> {
+    const { store, ttl } = this.lookup(message, broker.findActor(message.actorName));
+    if (!store) return;
+    try {
+      await this.backend.storeException(message, error, ttl);
+    } catch (err) {
+      log.error({ err }, `Could not store the cancel of message ${message.messageId}.`);
+    }
   }
 
   override async afterNack(broker: Broker, message: MessageProxy): Promise<void> {

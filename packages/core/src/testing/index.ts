@@ -8,8 +8,15 @@ export type { BadInputConformanceOptions } from "./bad-input-conformance.js";
 export { badInputConformance } from "./bad-input-conformance.js";
 export type { BrokerConformanceOptions, MakeBroker } from "./broker-conformance.js";
 export { brokerConformance } from "./broker-conformance.js";
+export type {
+  CancelBackendConformanceOptions,
+  MakeCancelBackend,
+} from "./cancel-backend-conformance.js";
+export { cancelBackendConformance } from "./cancel-backend-conformance.js";
 export type { DataQueueConformanceOptions } from "./data-queue-conformance.js";
 export { dataQueueConformance } from "./data-queue-conformance.js";
+export type { LifecycleConformanceOptions } from "./lifecycle-conformance.js";
+export { lifecycleConformance } from "./lifecycle-conformance.js";
 export type { CapturedLog } from "./logs.js";
 export { captureLogs } from "./logs.js";
 export { maxOverlap } from "./overlap.js";
@@ -23,4 +30,9 @@ export type {
   ResultBackendConformanceOptions,
 } from "./result-backend-conformance.js";
 export { resultBackendConformance } from "./result-backend-conformance.js";
+export type {
+  MakeStateBackend,
+  StateBackendConformanceOptions,
+} from "./state-backend-conformance.js";
+export { stateBackendConformance } from "./state-backend-conformance.js";
 export { gate, sleep, waitUntil } from "./wait.js";

@@ -3,7 +3,7 @@ import type { Broker } from "../broker.js";
 import type { ExecutionContext } from "../context.js";
 import { runInContext } from "../context.js";
 import { describeError, isInstance } from "../error-text.js";
-import { RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
+import { Canceled, RateLimitExceeded, Retry, SkipMessage } from "../errors.js";
 import type { IsolatedCall } from "../isolation/pool.js";
 import type { Logger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
@@ -270,7 +270,9 @@ export class Execution implements ExecutionContext {
     // Recorded as the message's exception: a dead letter, a stored result and a failFast join
     // all say it was skipped, and why.
     this.proxy.stuffException(error);
-    this.host.log.warn(`Message ${this.proxy} was skipped.`);
+    // A canceled message is logged by the Cancel middleware, at info: it was asked for.
+    if (!isInstance(error.cause, Canceled))
+      this.host.log.warn(`Message ${this.proxy} was skipped.`);
     this.finishAfter(this.host.broker.emitAfter("afterSkipMessage", this.proxy));
   }
 

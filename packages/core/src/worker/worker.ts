@@ -13,6 +13,7 @@ import { DelayHeap } from "./delay-heap.js";
 import { Execution } from "./execution.js";
 import type { Lanes } from "./lanes.js";
 import { checkQueueNumbers, PlainLanes, RankedLanes, WeightedLanes } from "./lanes.js";
+import { settling } from "./settle-watch.js";
 
 /** Options of `new Worker()`. */
 export interface WorkerOptions {
@@ -339,6 +340,7 @@ export class Worker {
       for (const proxy of batch) this.delay(loop, proxy);
       return;
     }
+    if (this.broker.hasHook("afterReceiveMessages")) this.announce(batch);
     for (const proxy of batch) {
       const actor = this.broker.findActor(proxy.actorName);
       if (actor === undefined) {
@@ -363,6 +365,13 @@ export class Worker {
     if (list === undefined) this.parked.set(q, [execution]);
     else list.push(execution);
     this.parkedCount++;
+  }
+
+  /** Tell the middleware of a fetched batch; a hook's failure is logged, never awaited. */
+  private announce(batch: MessageProxy[]): void {
+    const after = this.broker.emitAfter("afterReceiveMessages", batch);
+    if (after)
+      after.catch((err) => this.log.error({ err }, "An afterReceiveMessages hook failed."));
   }
 
   private rejectUnknown(loop: ConsumerLoop, proxy: MessageProxy): void {
@@ -430,6 +439,11 @@ export class Worker {
     const consumer = loop.consumer;
     if (this.hooksVersion !== this.broker.middlewareVersion) this.readHooks();
     let op: void | Promise<void>;
+    try {
+      settling(proxy, proxy.givenBack ? "requeue" : proxy.failed ? "nack" : "ack");
+    } catch (err) {
+      this.log.error({ err }, `A settle watcher failed on message ${proxy.messageId}; ignored.`);
+    }
     try {
       // The dead letter says why: the error (and a failed hand-off) in its traceback option.
       if (proxy.failed && !proxy.givenBack) proxy.recordFailure();

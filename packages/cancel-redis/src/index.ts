@@ -1,0 +1,6 @@
+export type { RedisConnectionOptions } from "./connection.js";
+export type {
+  RedisCancelBackendOptions,
+  RedisCancelBackendOwnOptions,
+} from "./redis-cancel-backend.js";
+export { RedisCancelBackend } from "./redis-cancel-backend.js";

@@ -1,0 +1,6 @@
+export type { RedisConnectionOptions } from "./connection.js";
+export type {
+  RedisStateBackendOptions,
+  RedisStateBackendOwnOptions,
+} from "./redis-state-backend.js";
+export { RedisStateBackend } from "./redis-state-backend.js";

@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "state-redis",
+    include: ["test/**/*.test.ts"],
+    globalSetup: ["test/setup/redis-server.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
