@@ -5,6 +5,7 @@ import { Redis } from "ioredis";
 // The Redis connection setup of this package, in one module: a shared helper for every Redis
 // package is on its way (a private workspace package); this file is what changes then.
 
+/** How to reach Redis: a URL, or a client of your own. */
 export interface RedisConnectionOptions {
   /** `redis://[:password@]host:port/db`; other ioredis options refine it. */
   url?: string;

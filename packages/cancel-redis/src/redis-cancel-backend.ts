@@ -8,11 +8,13 @@ import { withCancelScripts } from "./scripts.js";
 
 const log = lazyLogger("taskq.RedisCancelBackend");
 
+/** Options of `new RedisCancelBackend(options)` besides ioredis options. */
 export interface RedisCancelBackendOwnOptions extends RedisConnectionOptions, CancelBackendOptions {
   /** Prefix of its keys (`<namespace>:__cancel__`). Default `taskq`, the broker's. */
   namespace?: string;
 }
 
+/** Options of `new RedisCancelBackend(options)`: its own, plus ioredis connection options. */
 export type RedisCancelBackendOptions = RedisCancelBackendOwnOptions &
   Omit<RedisOptions, keyof RedisCancelBackendOwnOptions>;
 
@@ -26,7 +28,9 @@ const CHECK_CHUNK = 1000;
  * many listen) hears it in every worker process, so a running message is interrupted at once.
  */
 export class RedisCancelBackend extends CancelBackend {
+  /** The ioredis client in use (yours when you passed `client`; then `close()` leaves it open). */
   readonly client: Redis;
+  /** The key prefix (default `taskq`). */
   readonly namespace: string;
   /** The sorted set of marks. */
   readonly marksKey: string;

@@ -22,6 +22,7 @@ import type { StateClient } from "./scripts.js";
 import { withStateScripts } from "./scripts.js";
 import { Subscriptions } from "./subscriptions.js";
 
+/** Options of `new RedisStateBackend(options)` besides ioredis options. */
 export interface RedisStateBackendOwnOptions extends RedisConnectionOptions {
   /** Prefix of every key (`<namespace>:__state__:...`). Default `taskq`, the broker's. */
   namespace?: string;
@@ -32,6 +33,7 @@ export interface RedisStateBackendOwnOptions extends RedisConnectionOptions {
   cleanupInterval?: number;
 }
 
+/** Options of `new RedisStateBackend(options)`: its own, plus ioredis connection options. */
 export type RedisStateBackendOptions = RedisStateBackendOwnOptions &
   Omit<RedisOptions, keyof RedisStateBackendOwnOptions>;
 
@@ -163,8 +165,11 @@ function batches(updates: readonly StateUpdate[]): StateUpdate[][] {
  * applied only if it moves the state forward. `waitFor` wakes on a pub/sub notice.
  */
 export class RedisStateBackend extends StateBackend {
+  /** The ioredis client in use (yours when you passed `client`; then `close()` leaves it open). */
   readonly client: Redis;
+  /** The key prefix (default `taskq`). */
   readonly namespace: string;
+  /** @internal The key names, for tests. */
   readonly keys: StateKeys;
   private readonly connection: Connection;
   private readonly scripts: StateClient;

@@ -7,6 +7,7 @@ import { CancelBackend } from "./cancel-backend.js";
 
 /** What a cancel did for one message. */
 export interface CancelOutcome {
+  /** The message (or composition) id the cancel was asked for. */
   messageId: string;
   /**
    * `canceled`: the cancel is recorded (a message not started will be skipped, a running one
@@ -17,6 +18,7 @@ export interface CancelOutcome {
   status?: MessageStatus;
 }
 
+/** Options of `cancel(ids, options)`. */
 export interface CancelCallOptions {
   /** Defaults to the global broker; it needs the Cancel middleware. */
   broker?: Broker;

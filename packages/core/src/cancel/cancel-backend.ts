@@ -17,9 +17,11 @@ export interface CancelListener {
 
 /** A subscription to cancel notices; `close()` ends it. */
 export interface CancelSubscription {
+  /** End the subscription; resolves once unsubscribed. */
   close(): Promise<void>;
 }
 
+/** Options every cancel backend takes. */
 export interface CancelBackendOptions {
   /** How long a cancel mark is kept, ms. Default 7 days. */
   ttl?: number;

@@ -10,6 +10,7 @@ import type { CancelBackend, CancelSubscription } from "./cancel-backend.js";
 
 const log = lazyLogger("taskq.middleware.Cancel");
 
+/** Options of `new Cancel({ backend })`. */
 export interface CancelOptions {
   /** Where cancel marks are kept: a StubCancelBackend, a RedisCancelBackend... */
   backend: CancelBackend;
@@ -48,6 +49,7 @@ function compositionOf(proxy: MessageProxy): string | undefined {
  * of a group with `cancelOnError` that fails for good cancels the rest of its composition.
  */
 export class Cancel extends Middleware {
+  /** Where cancel marks are kept. */
   readonly backend: CancelBackend;
   private readonly tally: CancelCounts = { skipped: 0, interrupted: 0 };
   /** Fetched and not started yet. */

@@ -23,6 +23,7 @@ export interface CompositionOptions {
   broker?: Broker;
 }
 
+/** Options of `group(children, options)`. */
 export interface GroupOptions extends CompositionOptions {
   /**
    * When a member fails for good, cancel the rest of the composition: members not started are

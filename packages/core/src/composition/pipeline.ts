@@ -18,6 +18,7 @@ import type { CheckedSteps, StepInput } from "./step-types.js";
 /** Key of Pipeline's type-only record of what its first step takes. */
 declare const input: unique symbol;
 
+/** Options of `pipeline(children, options)`. */
 export interface PipelineOptions extends CompositionOptions {
   /**
    * A step that fails for good still starts the next one, which receives

@@ -29,6 +29,7 @@ import { WriteBuffer } from "./write-buffer.js";
 
 const log = lazyLogger("taskq.middleware.MessageState");
 
+/** Options of `new MessageState({ backend, ttl })`. */
 export interface MessageStateOptions {
   /** Where states are kept: a StubStateBackend, a RedisStateBackend... */
   backend: StateBackend;
@@ -72,7 +73,9 @@ function retriesOf(options: Record<string, unknown>): number {
  * message, so a state says what the broker did (a retried attempt is not a failure).
  */
 export class MessageState extends Middleware implements ProgressRecorder, SettleWatcher {
+  /** Where states are kept. */
   readonly backend: StateBackend;
+  /** How long a state lives after its last write, ms. */
   readonly ttl: number;
   /** The error of an attempt that Retries may retry: the retry's pending state says why. */
   private readonly lastErrors = new Map<string, StateError>();

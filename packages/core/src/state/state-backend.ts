@@ -35,13 +35,17 @@ export function isFinished(status: MessageStatus): boolean {
 export interface StateWatch {
   /** Resolve at the next change since the last call (at once if one came), or after `timeout` ms. */
   next(timeout: number): Promise<void>;
+  /** Stop watching; pending `next` calls resolve. */
   close(): void;
 }
 
 /** A filter and paging, checked. */
 export interface CheckedListOptions {
+  /** Which states, checked. */
   filter: StateFilter;
+  /** How many of the newest to pass over. */
   offset: number;
+  /** How many to return at most. */
   limit: number;
 }
 

@@ -20,18 +20,25 @@ export type Progress = number | Record<string, unknown>;
 
 /** Why a message ended as it did: the error's class name and message. */
 export interface StateError {
+  /** The error class name, e.g. `TimeLimitExceeded`. */
   type: string;
+  /** The error message (cut to about 1 KB). */
   message: string;
 }
 
 /** A message's state, as readers get it. Times are ms since the epoch. */
 export interface StateRecord {
+  /** The message id (uuid4). */
   messageId: string;
+  /** Where the message is in its life: pending, started, success, failure, skipped or canceled. */
   status: MessageStatus;
+  /** The actor that runs the message. */
   actorName: string;
   /** The queue it runs on (never a delay queue). */
   queueName: string;
+  /** The positional arguments, as on the wire. */
   args: unknown[];
+  /** Keyword arguments (from a Python producer); `{}` for taskq messages. */
   kwargs: Record<string, unknown>;
   /** Its wire options (snake_case). */
   options: Record<string, unknown>;
@@ -39,12 +46,15 @@ export interface StateRecord {
   priority: number;
   /** The group or pipeline it belongs to (option `composition_id`). */
   compositionId?: string;
+  /** The last progress the actor reported with `setProgress` (a number 0..1 or a JSON object). */
   progress?: Progress;
   /** Retries so far: 0 on the first attempt. */
   retries: number;
   /** When it was sent (a retry keeps the first send's time). */
   enqueuedAt: number;
+  /** When its current (or last) attempt started. */
   startedAt?: number;
+  /** When it ended for good (success, failure, skipped or canceled). */
   endedAt?: number;
   /** When it is due, for a delayed message or a scheduled retry. */
   eta?: number;
@@ -63,6 +73,7 @@ export type StateChanges = {
  * expiry to `ttl` ms from now.
  */
 export interface StateUpdate {
+  /** The message the transition is for. */
   messageId: string;
   /** The new status; undefined for a progress report, which changes no status. */
   status?: MessageStatus;
@@ -82,9 +93,13 @@ export interface StateUpdate {
 
 /** Which states `list` and `count` look at; filters are ANDed. */
 export interface StateFilter {
+  /** Only states in this status. */
   status?: MessageStatus;
+  /** Only messages of this actor. */
   actorName?: string;
+  /** Only messages of this queue. */
   queueName?: string;
+  /** Only members of this group or pipeline. */
   compositionId?: string;
   /**
    * Only states enqueued before this time (ms since the epoch): pass the time of the first

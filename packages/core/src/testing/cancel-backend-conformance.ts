@@ -5,11 +5,14 @@ import { InvalidArgument } from "../errors.js";
 import { trackInstances } from "./instances.js";
 import { sleep, waitUntil } from "./wait.js";
 
+/** Makes a fresh cancel backend for one test of a conformance suite. */
 export type MakeCancelBackend = (
   options: CancelBackendOptions,
 ) => CancelBackend | Promise<CancelBackend>;
 
+/** Options of `cancelBackendConformance(makeBackend, options)`. */
 export interface CancelBackendConformanceOptions {
+  /** Suite title. */
   name?: string;
   /** Per-test timeout, ms. Default 30 000. */
   timeout?: number;

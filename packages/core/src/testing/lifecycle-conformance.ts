@@ -20,6 +20,7 @@ import { Worker } from "../worker/worker.js";
 import { captureLogs } from "./logs.js";
 import { gate, sleep, waitUntil } from "./wait.js";
 
+/** Options of `lifecycleConformance(makeBroker, options)`. */
 export interface LifecycleConformanceOptions {
   /** Suite title. Default "message lifecycle conformance". */
   name?: string;
@@ -27,7 +28,9 @@ export interface LifecycleConformanceOptions {
   timeout?: number;
   /** A fresh broker whose queues start empty, one per test. */
   makeBroker: () => Broker | Promise<Broker>;
+  /** A fresh state backend, one per test. */
   makeStateBackend: () => StateBackend | Promise<StateBackend>;
+  /** A fresh cancel backend, one per test. */
   makeCancelBackend: () => CancelBackend | Promise<CancelBackend>;
   /**
    * Another handle on the same state store, as another process would read it (a second

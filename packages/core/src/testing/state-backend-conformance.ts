@@ -6,9 +6,12 @@ import type { MessageStatus, StateRecord, StateUpdate } from "../state/types.js"
 import { trackInstances } from "./instances.js";
 import { sleep } from "./wait.js";
 
+/** Makes a fresh state backend for one test of a conformance suite. */
 export type MakeStateBackend = () => StateBackend | Promise<StateBackend>;
 
+/** Options of `stateBackendConformance(makeBackend, options)`. */
 export interface StateBackendConformanceOptions {
+  /** Suite title. */
   name?: string;
   /** Per-test timeout, ms. Default 30 000. */
   timeout?: number;

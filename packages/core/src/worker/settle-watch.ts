@@ -8,6 +8,7 @@ export type Settlement = "ack" | "nack" | "requeue";
  * MessageState writes a message's end from, without making every settle wait on a hook.
  */
 export interface SettleWatcher {
+  /** Called once, synchronously, with how the worker settled the message (acked, dead-lettered or given back). */
   messageSettled(proxy: MessageProxy, how: Settlement): void;
 }
 
