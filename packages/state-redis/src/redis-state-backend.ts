@@ -39,11 +39,12 @@ export type RedisStateBackendOptions = RedisStateBackendOwnOptions &
 const COLUMNS = 5;
 
 /**
- * Most transitions in one script call. Redis runs one script at a time: short ones let the
- * broker's fetches and acks go in between (with 100 or more, a worker waited on its fetches
- * and processed a quarter fewer messages).
+ * Most transitions in one script call: about a worker's fetched batch (half its prefetch of
+ * 2 × concurrency 50). Redis runs one script at a time, and short ones let the broker's
+ * fetches and acks go in between: with 100 or more, a worker waited on its fetches and
+ * processed a quarter fewer messages.
  */
-const MAX_BATCH = 25;
+const MAX_BATCH = 50;
 
 /** One `write` call: settled once all of its transitions are sent. */
 interface Call {
