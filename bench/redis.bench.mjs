@@ -5,6 +5,7 @@
 import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startRedis } from "@taskq/test-servers";
+import { Redis } from "ioredis";
 import { median, table } from "./lib.mjs";
 import { flushAll, systems } from "./redis/systems.mjs";
 
@@ -47,14 +48,30 @@ function child(system, url, mode, count) {
   };
 }
 
+/** Redis's CPU time so far (user + system), µs. */
+async function redisCpu(url) {
+  const client = new Redis(url);
+  const info = await client.info("cpu");
+  client.disconnect();
+  const read = (k) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)[1]);
+  return (read("used_cpu_user") + read("used_cpu_sys")) * 1e6;
+}
+
 async function throughput(system, url) {
   await flushAll(url);
   const enqueueMs = await systems[system].enqueue(url, N);
   const worker = child(system, url, "throughput", N);
   await worker.ready;
+  const before = await redisCpu(url);
   const result = await worker.done;
+  const redisPerJob = ((await redisCpu(url)) - before) / N;
   await worker.stop();
-  return { enqueueRate: N / (enqueueMs / 1000), rate: result.rate };
+  return {
+    enqueueRate: N / (enqueueMs / 1000),
+    rate: result.rate,
+    workerCpu: result.cpuPerJob,
+    redisCpu: redisPerJob,
+  };
 }
 
 async function latency(system, url) {
@@ -127,6 +144,8 @@ try {
     results[system] = {
       rate: median(runs[system].map((r) => r.rate)),
       enqueueRate: median(runs[system].map((r) => r.enqueueRate)),
+      workerCpu: median(runs[system].map((r) => r.workerCpu)),
+      redisCpu: median(runs[system].map((r) => r.redisCpu)),
     };
   }
   const t = results.taskq;
@@ -145,25 +164,47 @@ try {
 
   const withState = results.taskqState;
   const stateRatio = withState.rate / t.rate;
-  const stateCost = 1e6 / withState.rate - 1e6 / t.rate;
+  const stateCost = {
+    worker: withState.workerCpu - t.workerCpu,
+    redis: withState.redisCpu - t.redisCpu,
+  };
   console.log(
     `\nMessageState on Redis (pending, started, success recorded per message), same run:\n`,
   );
+  const us = (v) => `${v.toFixed(2)} µs`;
   console.log(
     table([
-      ["taskq", "processing", "with / without", "batched enqueue", "with / without"],
-      [systems.taskq.label, rate(t.rate), "1.00", rate(t.enqueueRate), "1.00"],
+      [
+        "taskq",
+        "processing",
+        "with / without",
+        "worker CPU / msg",
+        "Redis CPU / msg",
+        "batched enqueue",
+        "with / without",
+      ],
+      [
+        systems.taskq.label,
+        rate(t.rate),
+        "1.00",
+        us(t.workerCpu),
+        us(t.redisCpu),
+        rate(t.enqueueRate),
+        "1.00",
+      ],
       [
         systems.taskqState.label,
         rate(withState.rate),
         stateRatio.toFixed(2),
+        us(withState.workerCpu),
+        us(withState.redisCpu),
         rate(withState.enqueueRate),
         (withState.enqueueRate / t.enqueueRate).toFixed(2),
       ],
     ]),
   );
   console.log(
-    `\nState tracking costs ${stateCost.toFixed(2)} µs of worker time per message (${(stateRatio * 100).toFixed(0)}% of the throughput without it; target ≥ 70%).`,
+    `\nState tracking: ${(stateRatio * 100).toFixed(0)}% of the processing throughput without it (target ≥ 70%); it costs ${us(stateCost.worker)} of worker CPU and ${us(stateCost.redis)} of Redis CPU per message.`,
   );
 
   const lat = {};
@@ -202,7 +243,11 @@ try {
         CONCURRENCY,
         runs,
         results,
-        messageState: { ratio: stateRatio, costMicrosPerMessage: stateCost },
+        messageState: {
+          ratio: stateRatio,
+          workerCpuMicrosPerMessage: stateCost.worker,
+          redisCpuMicrosPerMessage: stateCost.redis,
+        },
         latency: lat,
         memory: mem,
       },

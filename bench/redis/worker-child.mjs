@@ -12,6 +12,7 @@ const send = (m) => process.send(m);
 
 let done = 0;
 let firstAt = 0;
+let firstCpu;
 const latencies = [];
 const rss = [];
 let sampler;
@@ -21,12 +22,17 @@ const onJob = (value) => {
     latencies.push(Number(process.hrtime.bigint()) / 1e6 - value);
     return;
   }
-  if (done === 0) firstAt = performance.now();
+  if (done === 0) {
+    firstAt = performance.now();
+    firstCpu = process.cpuUsage();
+  }
   done++;
   if (done === n) {
     const seconds = (performance.now() - firstAt) / 1000;
+    const cpu = process.cpuUsage(firstCpu);
     if (sampler) clearInterval(sampler);
-    send({ done: true, rate: n / seconds, seconds, rss });
+    // CPU time of this process (all its threads) per job, µs.
+    send({ done: true, rate: n / seconds, seconds, rss, cpuPerJob: (cpu.user + cpu.system) / n });
   }
 };
 

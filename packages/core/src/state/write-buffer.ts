@@ -4,6 +4,9 @@ import type { StateUpdate } from "./types.js";
 
 const log = lazyLogger("taskq.middleware.MessageState");
 
+const GENERATION = Symbol("taskq.writeBuffer.generation");
+type Marked = StateUpdate & { [GENERATION]?: number };
+
 /**
  * The transitions of one turn of the event loop, handed to the backend in one `write` (a
  * fetched batch's starts and ends go together). The start of a message still in the buffer
@@ -12,7 +15,8 @@ const log = lazyLogger("taskq.middleware.MessageState");
 export class WriteBuffer {
   private readonly backend: StateBackend;
   private updates: StateUpdate[] = [];
-  private held = new Set<StateUpdate>();
+  /** Which flush the updates waiting now go with (marked on each update). */
+  private generation = 0;
   private current: Promise<void> | undefined;
   private release: (() => void) | undefined;
   private fail: ((err: unknown) => void) | undefined;
@@ -27,7 +31,7 @@ export class WriteBuffer {
   /** Add a transition; the promise settles once the write that carries it does. */
   add(update: StateUpdate): Promise<void> {
     this.updates.push(update);
-    this.held.add(update);
+    (update as Marked)[GENERATION] = this.generation;
     if (this.current === undefined) {
       this.current = new Promise<void>((resolve, reject) => {
         this.release = resolve;
@@ -43,7 +47,7 @@ export class WriteBuffer {
 
   /** Whether `update` is still waiting here (and may still be changed in place). */
   holds(update: StateUpdate): boolean {
-    return this.held.has(update);
+    return (update as Marked)[GENERATION] === this.generation && this.current !== undefined;
   }
 
   /** The promise of the write that will carry what is waiting now. */
@@ -62,7 +66,7 @@ export class WriteBuffer {
     const release = this.release!;
     const fail = this.fail!;
     this.updates = [];
-    this.held = new Set();
+    this.generation++;
     this.current = undefined;
     const write = this.backend.write(updates).then(
       () => {

@@ -88,6 +88,9 @@ local function apply(id, mask, at, stop)
   return sa, ea
 end
 
+local statusKeys = {}
+for status in pairs(RANK) do statusKeys[status] = P .. 'status:' .. status end
+
 local function zadd(key, score, id)
   local list = adds[key]
   if not list then
@@ -185,8 +188,8 @@ for i = 1, n do
       stPairs[#stPairs + 1] = next .. ':' .. cur .. ':' .. enq .. ':' .. expiresAt .. ':' .. sa .. ':' .. ea
     end
     if next ~= was then
-      if was and was ~= 'pending' then gather(rems, P .. 'status:' .. was, id) end
-      if next ~= 'pending' then zadd(P .. 'status:' .. next, tonumber(enq), id) end
+      if was and was ~= 'pending' then gather(rems, statusKeys[was], id) end
+      if next ~= 'pending' then zadd(statusKeys[next], tonumber(enq), id) end
     end
     if applied and status ~= '' and listening then notice[#notice + 1] = id .. ' ' .. status end
   end
