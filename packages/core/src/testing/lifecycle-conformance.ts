@@ -614,12 +614,17 @@ export function lifecycleConformance(options: LifecycleConformanceOptions): void
       const p = await pipeline([echo.message(1), block.message(), last.message()], {
         broker,
       }).run();
+      // The first step's success and the second step's start are written by different
+      // messages' hooks, so a reader may see the start first; wait for both.
+      let states: (string | undefined)[] = [];
       await waitUntil(
-        async () => ((await p.getStates())[1] as StateRecord | undefined)?.status === "started",
-        { timeout: 15_000, what: "the pipeline's second step running" },
+        async () => {
+          states = ((await p.getStates()) as (StateRecord | undefined)[]).map((s) => s?.status);
+          return states[0] === "success" && states[1] === "started";
+        },
+        { timeout: 15_000, what: "the pipeline's first step done and its second running" },
       );
-      const states = (await p.getStates()) as (StateRecord | undefined)[];
-      expect(states.map((s) => s?.status)).toEqual(["success", "started", undefined]);
+      expect(states).toEqual(["success", "started", undefined]);
       await p.cancel();
       await waitUntil(async () => ((await p.getStates())[1] as StateRecord).status === "canceled", {
         timeout: 15_000,
