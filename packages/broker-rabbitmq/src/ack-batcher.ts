@@ -46,10 +46,17 @@ export class AckBatcher {
       else if (!this.settled.delete(head)) break;
       this.order.shift();
     }
-    if (upTo >= 0) this.channel.ack(tagOnly(upTo), true);
-    for (const tag of this.acked) {
-      this.channel.ack(tagOnly(tag), false);
-      this.settled.add(tag);
+    try {
+      if (upTo >= 0) this.channel.ack(tagOnly(upTo), true);
+      for (const tag of this.acked) {
+        this.channel.ack(tagOnly(tag), false);
+        this.settled.add(tag);
+      }
+    } catch {
+      // amqplib throws once the channel has closed (its connection died between the ack and
+      // this turn). RabbitMQ gives back what this channel never acked, so those messages are
+      // delivered again: at least once, as promised. A throw here would escape setImmediate
+      // and kill the worker process.
     }
     this.acked.clear();
   }

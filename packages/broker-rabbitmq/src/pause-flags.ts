@@ -1,6 +1,7 @@
 import { type Logger, serialReader } from "@taskq/core";
 import type { Channel } from "amqplib";
 import type { AmqpConnection } from "./connection.js";
+import type { QueueType } from "./options.js";
 
 /** The durable fanout exchange pause and resume notices go out on. */
 export const CONTROL_EXCHANGE = "taskq.control";
@@ -16,17 +17,33 @@ export function flagQueue(queueName: string): string {
   return `taskq.paused.${queueName}`;
 }
 
-const FLAG_OPTIONS = { durable: true, arguments: { "x-max-length": 1 } };
+/**
+ * With quorum queues the flag is a quorum queue too: a classic one lives on one node, and
+ * while that node is down it can be neither read nor written.
+ */
+function flagOptions(queueType: QueueType) {
+  const type = queueType === "quorum" ? { "x-queue-type": "quorum" } : {};
+  return { durable: true, arguments: { ...type, "x-max-length": 1 } };
+}
 
 /** Is the queue paused, read on `ch`. */
-export async function readFlag(ch: Channel, queueName: string): Promise<boolean> {
-  return (await ch.assertQueue(flagQueue(queueName), FLAG_OPTIONS)).messageCount > 0;
+export async function readFlag(
+  ch: Channel,
+  queueName: string,
+  queueType: QueueType,
+): Promise<boolean> {
+  return (await ch.assertQueue(flagQueue(queueName), flagOptions(queueType))).messageCount > 0;
 }
 
 /** Set or clear the flag, then tell every watching broker (same channel: in that order). */
-export async function writeFlag(ch: Channel, queueName: string, paused: boolean): Promise<void> {
+export async function writeFlag(
+  ch: Channel,
+  queueName: string,
+  paused: boolean,
+  queueType: QueueType,
+): Promise<void> {
   const flag = flagQueue(queueName);
-  await ch.assertQueue(flag, FLAG_OPTIONS);
+  await ch.assertQueue(flag, flagOptions(queueType));
   await ch.purgeQueue(flag);
   if (paused) ch.sendToQueue(flag, Buffer.from("paused"), { persistent: true });
   await ch.assertExchange(CONTROL_EXCHANGE, "fanout", { durable: true });
@@ -43,6 +60,7 @@ export class PauseWatch {
   private readonly log: Logger;
   private readonly queues: () => Iterable<string>;
   private readonly report: (names: string[]) => void;
+  private readonly queueType: QueueType;
   /** Read every flag and report the paused set; reads asked for meanwhile run once more after. */
   private readonly reader: () => void;
   private channel: Promise<Channel> | undefined;
@@ -58,8 +76,10 @@ export class PauseWatch {
     log: Logger,
     queues: () => Iterable<string>,
     report: (names: string[]) => void,
+    queueType: QueueType,
   ) {
     this.connection = connection;
+    this.queueType = queueType;
     this.log = log;
     this.queues = queues;
     this.report = report;
@@ -67,7 +87,8 @@ export class PauseWatch {
       async () => {
         const ch = await this.open();
         const paused: string[] = [];
-        for (const q of [...this.queues()]) if (await readFlag(ch, q)) paused.push(q);
+        for (const q of [...this.queues()])
+          if (await readFlag(ch, q, this.queueType)) paused.push(q);
         return paused;
       },
       (paused) => {

@@ -228,6 +228,7 @@ export class Publisher {
         { persistent: true, mandatory: true, priority, messageId: id },
         (err: unknown) => {
           if (err) {
+            this.replace(ch);
             this.retry(
               pending,
               err instanceof Error ? err : new Error("message nacked by RabbitMQ"),
@@ -252,6 +253,21 @@ export class Publisher {
     if (!written && this.drained === undefined) {
       this.drained = drainOrClose(ch);
     }
+  }
+
+  /**
+   * Stops publishing on a channel that had a message nacked, and closes it. A channel keeps
+   * per-queue state on the server: after a quorum queue's leader died, RabbitMQ 3.10 went on
+   * nacking every publish on the channel that was open through the election, while a new
+   * channel published at once. What it still had unconfirmed fails with the close and is sent
+   * again on the next channel.
+   */
+  private replace(ch: ConfirmChannel): void {
+    if (this.live !== ch) return;
+    this.live = undefined;
+    this.channel = undefined;
+    this.drained = undefined;
+    ch.close().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -103,6 +103,7 @@ export class RabbitmqBroker extends Broker {
       this.log,
       () => this.queues,
       (names) => this.notePausedQueues(names),
+      this.queueType,
     );
     this.connection.on("disconnect", () => {
       this.adminChannel = undefined;
@@ -353,18 +354,19 @@ export class RabbitmqBroker extends Broker {
    * sends a notice on the fanout exchange `taskq.control`, which every watching broker reads.
    */
   override async pauseQueue(queueName: string): Promise<void> {
-    await writeFlag(await this.admin(), this.pauseName(queueName), true);
+    await writeFlag(await this.admin(), this.pauseName(queueName), true, this.queueType);
   }
 
   override async resumeQueue(queueName: string): Promise<void> {
-    await writeFlag(await this.admin(), this.pauseName(queueName), false);
+    await writeFlag(await this.admin(), this.pauseName(queueName), false, this.queueType);
   }
 
   /** The declared queues whose flag is set (RabbitMQ cannot list queues by name pattern). */
   override async pausedQueues(): Promise<string[]> {
     const ch = await this.admin();
     const paused: string[] = [];
-    for (const q of [...this.queues].sort()) if (await readFlag(ch, q)) paused.push(q);
+    for (const q of [...this.queues].sort())
+      if (await readFlag(ch, q, this.queueType)) paused.push(q);
     return paused;
   }
 

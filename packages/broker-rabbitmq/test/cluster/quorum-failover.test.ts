@@ -70,6 +70,12 @@ if (!ENABLED) {
         }
       };
       const producers = Array.from({ length: IN_FLIGHT }, produce);
+      const started = Date.now();
+      const progress = setInterval(() => {
+        process.stderr.write(
+          `[failover ${Math.round((Date.now() - started) / 1000)}s] sent ${sent} confirmed ${confirmed.size} failed ${failed.length} processed ${processed.size} last failure: ${failed.at(-1) ?? "-"}\n`,
+        );
+      }, 10_000);
 
       // The first node holds every client connection and (declared from there) the leaders.
       await eventually(() => confirmed.size >= TOTAL / 4, 120_000, "a quarter confirmed");
@@ -85,6 +91,12 @@ if (!ENABLED) {
       ).catch(() => {});
       await sleep(500);
       const lost = [...confirmed].filter((i) => !processed.has(i));
+      // The queue's paused flag (declared while the killed node held every connection) can
+      // still be written and read: with quorum queues it is replicated like the queue.
+      await producer.pauseQueue(queue);
+      const pausedAfterKill = await producer.pausedQueues();
+      await producer.resumeQueue(queue);
+      clearInterval(progress);
       await worker.stop({ timeout: 10_000 });
       await consuming.close();
       await producer.close();
@@ -104,6 +116,7 @@ if (!ENABLED) {
       console.log(`quorum failover figures: ${JSON.stringify(figures)}`);
       if (failed.length > 0) console.log(`first failed sends: ${failed.slice(0, 3).join(" | ")}`);
       expect(lost).toEqual([]);
+      expect(pausedAfterKill).toEqual([queue]);
       expect(sent).toBe(TOTAL);
       // Every send either confirmed or told its caller it failed: none vanished silently.
       expect(confirmed.size + failed.length).toBe(TOTAL);

@@ -59,4 +59,28 @@ describe("AckBatcher", () => {
     acks.flush();
     expect(sent).toEqual([]);
   });
+
+  test("acks on a channel that closed meanwhile are dropped, not thrown out of the timer", async () => {
+    let calls = 0;
+    const closed = {
+      ack: () => {
+        calls++;
+        // What amqplib throws for an ack on a closed channel.
+        throw new Error("Channel closed");
+      },
+    } as unknown as Channel;
+    const acks = new AckBatcher(closed);
+    acks.delivered(1);
+    acks.delivered(2);
+    acks.delivered(3);
+    acks.ack(1);
+    acks.ack(3);
+    expect(() => acks.flush()).not.toThrow();
+    expect(calls).toBe(1);
+    acks.ack(2);
+    // The scheduled flush runs in setImmediate, where a throw would kill the process.
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toBe(2);
+  });
 });
