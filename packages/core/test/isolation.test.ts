@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
   actor,
+  cancel,
   InvalidArgument,
   IsolationError,
   loadActorModule,
@@ -14,6 +15,8 @@ import {
 } from "../dist/index.js";
 import type { CapturedLog } from "../dist/testing/index.js";
 import { captureLogs } from "../dist/testing/index.js";
+import { Canceled } from "../src/errors.js";
+import { fromWireError, toWireError } from "../src/isolation/crossed-error.js";
 import * as fx from "./fixtures/isolated-actors.mjs";
 import * as px from "./fixtures/process-actors.mjs";
 
@@ -33,6 +36,14 @@ afterAll(async () => {
 afterEach(async () => {
   await fx.broker.flushAll();
 });
+
+async function waitFor(check: () => boolean, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeout} ms: ${check}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function result(m: { getResult(o: object): Promise<unknown> }): Promise<unknown> {
   return m.getResult({ backend: fx.results, block: true, timeout: 15_000 });
@@ -134,6 +145,105 @@ describe("isolation: thread", () => {
     }
     // Without isolation the same call stalls the loop for 3 s (bench/ measures both).
     expect(worst).toBeLessThan(1000);
+  });
+});
+
+describe("isolation: progress, cancel and the AbortSignal", () => {
+  test("setProgress() in the thread lands in the message's state, as without isolation", async () => {
+    const m = await fx.halfway.send(1500);
+    const deadline = Date.now() + 10_000;
+    let seen: unknown;
+    while (Date.now() < deadline) {
+      const state = await fx.states.get(m.messageId);
+      if (state?.status === "started" && state.progress !== undefined) {
+        seen = state.progress;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Visible while the actor still runs.
+    expect(seen).toBe(0.5);
+    const done = await fx.states.waitFor(m.messageId, "success", { timeout: 15_000 });
+    expect(done.progress).toEqual({ done: 2, of: 2 });
+    expect(await result(m)).toBe("done");
+  });
+
+  test("a cancel terminates a running isolated call within 2 s: canceled, not retried, and the worker goes on", async () => {
+    const m = await fx.spinUntilCanceled.send();
+    await fx.states.waitFor(m.messageId, "started", { timeout: 10_000 });
+    const canceledAt = Date.now();
+    await cancel([m.messageId], { broker: fx.broker });
+    const state = await fx.states.waitFor(m.messageId, "canceled", { timeout: 10_000 });
+    expect(Date.now() - canceledAt).toBeLessThan(2000);
+    expect(state.retries).toBe(0);
+    // Its thread is killed and replaced: both slots serve isolated actors again.
+    const sums = await Promise.all([fx.add.send(1, 2), fx.add.send(3, 4)]);
+    expect(await Promise.all(sums.map(result))).toEqual([3, 7]);
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    expect(fx.broker.deadLetters).toEqual([]);
+    expect((await fx.states.get(m.messageId))?.status).toBe("canceled");
+  });
+
+  test("getAbortSignal() in the thread aborts at the time limit, and on a cancel, with the reason", async () => {
+    const channel = new BroadcastChannel(fx.SIGNAL_REPORTS);
+    const reports: Array<Record<string, unknown>> = [];
+    channel.onmessage = (e) => reports.push((e as MessageEvent).data);
+    try {
+      const started = Date.now();
+      const timed = await fx.cooperative.send("timed");
+      await waitFor(() => reports.some((r) => r.tag === "timed"), 10_000);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(reports.find((r) => r.tag === "timed")).toMatchObject({
+        name: "TimeLimitExceeded",
+        message: "cooperative exceeded its time limit of 1000 ms",
+        timeLimit: true,
+      });
+      expect((await fx.states.waitFor(timed.messageId, "failure", { timeout: 10_000 })).error)
+        .toMatchObject({ type: "TimeLimitExceeded" });
+
+      const canceled = await fx.cooperative.send("canceled");
+      await fx.states.waitFor(canceled.messageId, "started", { timeout: 10_000 });
+      await cancel([canceled.messageId], { broker: fx.broker });
+      await waitFor(() => reports.some((r) => r.tag === "canceled"), 10_000);
+      expect(reports.find((r) => r.tag === "canceled")).toMatchObject({
+        name: "Canceled",
+        message: `Message ${canceled.messageId} was canceled while it ran`,
+      });
+      await fx.states.waitFor(canceled.messageId, "canceled", { timeout: 10_000 });
+      await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    } finally {
+      channel.close();
+    }
+  });
+
+  test("a Canceled thrown in the thread crosses back as Canceled (never retried)", () => {
+    const crossed = fromWireError(toWireError(new Canceled("stop")));
+    expect(crossed).toBeInstanceOf(Canceled);
+    expect(crossed.message).toBe("stop");
+  });
+});
+
+describe("isolation: callbacks and retryWhen", () => {
+  test("onSuccess and onFailure get the isolated actor's result and error, as without isolation", async () => {
+    fx.callbackLog.length = 0;
+    await fx.withCallbacks.send(21);
+    await fx.withCallbacks.send(-1);
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    expect(fx.callbackLog).toHaveLength(2);
+    expect(fx.callbackLog).toContainEqual({ on: "success", result: 42 });
+    expect(fx.callbackLog).toContainEqual({
+      on: "failure",
+      error: { type: "RangeError", message: "negative: -1" },
+    });
+  });
+
+  test("retryWhen sees the crossed error by name and message", async () => {
+    const m = await fx.choosy.send();
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    const dead = fx.broker.deadLetters.find((d) => d.message?.messageId === m.messageId)?.message;
+    // Retried twice for Transient, then dead at once for the TypeError (maxRetries 10).
+    expect(dead?.options.retries).toBe(2);
+    expect(String(dead?.options.traceback)).toMatch(/^TypeError: for good/);
   });
 });
 

@@ -13,7 +13,11 @@ export interface PoolInit {
 /** Worker → thread. */
 export type ToPool =
   | { type: "init"; init: PoolInit }
-  | { type: "run"; id: number; actorName: string; message: string };
+  | { type: "run"; id: number; actorName: string; message: string }
+  /** Abort the call's AbortSignal (time limit, cancel); the thread is killed after a grace. */
+  | { type: "abort"; id: number; reason: WireError }
+  /** A progress report is recorded (or failed to be): its setProgress resolves (or rejects). */
+  | { type: "progressed"; id: number; seq: number; error?: WireError };
 
 /** Thread → worker. */
 export type FromPool =
@@ -21,4 +25,4 @@ export type FromPool =
   | { type: "bootFailed"; module: string; error: WireError }
   | { type: "done"; id: number; result: string }
   | { type: "failed"; id: number; error: WireError }
-  | { type: "progress"; id: number; value: string };
+  | { type: "progress"; id: number; seq: number; value: string };

@@ -53,7 +53,11 @@ export class WorkerPools {
   }
 
   /** Run an isolated actor's message in its pool. */
-  run(actor: Actor, message: string, onProgress: (value: unknown) => void): IsolatedCall {
+  run(
+    actor: Actor,
+    message: string,
+    onProgress: (value: unknown) => Promise<void>,
+  ): IsolatedCall {
     const kind = actor.options.isolation as Isolation;
     const pool = this.pools.get(kind);
     if (pool === undefined) {

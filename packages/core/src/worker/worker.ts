@@ -8,6 +8,8 @@ import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { dqName, isDelayQueue } from "../queue-names.js";
 import { clip, renderBounded } from "../render.js";
+import { recordProgress } from "../state/progress.js";
+import type { Progress } from "../state/types.js";
 import { ConsumerLoop, PAUSED_QUEUE } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
 import { Execution } from "./execution.js";
@@ -403,10 +405,12 @@ export class Worker {
   /** @internal ExecutionHost: run an isolated actor's message in its pool. */
   isolate(execution: Execution): IsolatedCall {
     const pools = this.pools as WorkerPools;
-    return pools.run(execution.actor, JSON.stringify(execution.proxy.message.asDict()), () => {
-      // Progress crosses the boundary; it is recorded once MessageState's setProgress
-      // (DESIGN §11) is in core.
-    });
+    const proxy = execution.proxy;
+    // setProgress in the thread lands here, on the proxy MessageState started: recorded as
+    // without isolation (the thread checked the value before it crossed).
+    return pools.run(execution.actor, JSON.stringify(proxy.message.asDict()), (value) =>
+      recordProgress(proxy, value as Progress),
+    );
   }
 
   /** @internal ExecutionHost: the outcome is decided; ack, nack or give back. */
