@@ -18,6 +18,7 @@ import { captureLogs } from "../dist/testing/index.js";
 import { Canceled } from "../src/errors.js";
 import { fromWireError, toWireError } from "../src/isolation/crossed-error.js";
 import * as fx from "./fixtures/isolated-actors.mjs";
+import * as pre from "./fixtures/preloaded-actors.mjs";
 import * as px from "./fixtures/process-actors.mjs";
 
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href;
@@ -201,8 +202,9 @@ describe("isolation: progress, cancel and the AbortSignal", () => {
         message: "cooperative exceeded its time limit of 1000 ms",
         timeLimit: true,
       });
-      expect((await fx.states.waitFor(timed.messageId, "failure", { timeout: 10_000 })).error)
-        .toMatchObject({ type: "TimeLimitExceeded" });
+      expect(
+        (await fx.states.waitFor(timed.messageId, "failure", { timeout: 10_000 })).error,
+      ).toMatchObject({ type: "TimeLimitExceeded" });
 
       const canceled = await fx.cooperative.send("canceled");
       await fx.states.waitFor(canceled.messageId, "started", { timeout: 10_000 });
@@ -311,6 +313,31 @@ describe("isolation: declaration and boot", () => {
     const w = new Worker(broker, { concurrency: 1 });
     await expect(w.start()).rejects.toThrow(
       /not declared when their module was imported.*elsewhere/,
+    );
+  });
+
+  test("isolationPreload modules are imported in each thread before the actor modules", async () => {
+    const w = new Worker(pre.broker, {
+      concurrency: 1,
+      isolationPreload: [fixture("preload-flag.mjs")],
+    });
+    await w.start();
+    try {
+      const m = await pre.preloaded.send();
+      expect(await m.getResult({ backend: pre.results, block: true, timeout: 15_000 })).toBe(
+        "preloaded",
+      );
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+
+  test("a preload module that cannot be imported is an error at worker boot, naming it", async () => {
+    const url = fixture("no-such-loader.mjs");
+    const w = new Worker(pre.broker, { concurrency: 1, isolationPreload: [url] });
+    await expect(w.start()).rejects.toThrow(`could not import preload module ${url}`);
+    expect(() => new Worker(pre.broker, { isolationPreload: "tsx" as never })).toThrow(
+      /Worker option isolationPreload must be an array of module URLs/,
     );
   });
 

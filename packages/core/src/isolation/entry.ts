@@ -48,6 +48,14 @@ let nextSeq = 1;
 
 async function boot(init: PoolInit): Promise<void> {
   const g = globalThis as { [LOADING]?: string };
+  for (const url of init.preload ?? []) {
+    try {
+      await import(url);
+    } catch (err) {
+      channel.send({ type: "bootFailed", module: url, error: toWireError(err) });
+      return;
+    }
+  }
   for (const url of init.modules) {
     g[LOADING] = url;
     try {

@@ -48,6 +48,8 @@ export interface PoolOptions {
   kind: Isolation;
   size: number;
   modules: string[];
+  /** Imported in each member before the actor modules (a TypeScript loader, say). */
+  preload: string[];
   log: Logger;
 }
 
@@ -85,7 +87,7 @@ export class IsolationPool {
   constructor(options: PoolOptions) {
     this.kind = options.kind;
     this.size = options.size;
-    this.init = { modules: options.modules };
+    this.init = { preload: options.preload, modules: options.modules };
     this.log = options.log;
     this.entry = entryUrl();
   }
@@ -194,7 +196,7 @@ export class IsolationPool {
       void slot.member.kill();
       reject(
         new IsolationError(
-          `An isolation ${this.kind} could not import actor module ${m.module}: ${cause.name}: ${cause.message}`,
+          `An isolation ${this.kind} could not import ${this.init.preload.includes(m.module) ? "preload module" : "actor module"} ${m.module}: ${cause.name}: ${cause.message}`,
           { cause },
         ),
       );

@@ -6,6 +6,8 @@ import type { WireError } from "./crossed-error.js";
 
 /** What a pool thread is started with. */
 export interface PoolInit {
+  /** Modules to import first, in order: loaders (tsx's, for TypeScript actor modules). */
+  preload: string[];
   /** Actor module URLs to import, in order. */
   modules: string[];
 }
