@@ -316,6 +316,28 @@ describe("isolation: declaration and boot", () => {
     );
   });
 
+  test("isolated calls count against concurrency, whatever the pool size", async () => {
+    const w = new Worker(pre.broker, { concurrency: 1, isolationThreads: 2 });
+    await w.start();
+    try {
+      const started = Date.now();
+      await Promise.all([pre.nap.send(600), pre.nap.send(600)]);
+      await pre.broker.join("default", { timeout: 15_000 });
+      // One slot: the second nap starts when the first ends, though a thread is free.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1200);
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+
+  test("isolation and actorModule are never on the wire", () => {
+    const options = fx.add.message(1, 2).asDict().options;
+    expect(Object.keys(options)).not.toContain("isolation");
+    expect(Object.keys(options)).not.toContain("actor_module");
+    expect(Object.keys(options)).not.toContain("actorModule");
+    expect(JSON.stringify(fx.add.message(1, 2).asDict())).not.toContain("isolated-actors.mjs");
+  });
+
   test("isolationPreload modules are imported in each thread before the actor modules", async () => {
     const w = new Worker(pre.broker, {
       concurrency: 1,
@@ -341,26 +363,32 @@ describe("isolation: declaration and boot", () => {
     );
   });
 
-  test("once worker.stop() resolves, no pool thread keeps the process alive", async () => {
-    const script = fileURLToPath(fixture("stop-exits.mjs"));
-    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += String(d);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`the script did not exit after stop(); output: ${out}`));
-      }, 20_000);
-      child.on("exit", (c) => {
-        clearTimeout(t);
-        resolve(c);
+  test.each([
+    ["thread", "stop-exits.mjs", "stopped 3"],
+    ["process", "stop-exits-process.mjs", "stopped number"],
+  ])(
+    "once worker.stop() resolves, no pool %s keeps the process alive",
+    async (_kind, name, said) => {
+      const script = fileURLToPath(fixture(name));
+      const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += String(d);
       });
-    });
-    expect(out).toContain("stopped 3");
-    expect(code).toBe(0);
-  });
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const t = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`the script did not exit after stop(); output: ${out}`));
+        }, 20_000);
+        child.on("exit", (c) => {
+          clearTimeout(t);
+          resolve(c);
+        });
+      });
+      expect(out).toContain(said);
+      expect(code).toBe(0);
+    },
+  );
 });
 
 describe("isolation: process", () => {
