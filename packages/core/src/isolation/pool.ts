@@ -56,8 +56,8 @@ export interface PoolOptions {
 const RESTART_DELAY = 1000;
 /**
  * How long an aborted call has to end on its own (a cooperative actor cleaning up) before its
- * member is killed: short, so a time limit still ends a runaway call within ~2 s of its start
- * past the limit, and the worker slot is not held long.
+ * member is killed: short, so a runaway call still ends well within 2 s of its time limit or
+ * cancel, and its worker slot is not held long.
  */
 export const ABORT_GRACE = 500;
 
