@@ -1,6 +1,9 @@
 // Isolation runs the built package: a pool thread imports the actor module with plain Node,
 // so both sides use dist/ (run `pnpm --filter @taskq/core build` first).
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
@@ -413,6 +416,39 @@ describe("isolation: process", () => {
       const again = await px.pid.send();
       const pid2 = await again.getResult({ backend: px.results, block: true, timeout: 15_000 });
       expect(pid2).not.toBe(pid);
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+});
+
+describe("isolation: process, progress and the AbortSignal", () => {
+  test("setProgress() and getAbortSignal() work in a child process too", async () => {
+    const w = new Worker(px.broker, { concurrency: 1 });
+    await w.start();
+    try {
+      const out = join(tmpdir(), `taskq-patient-${process.pid}-${Date.now()}.json`);
+      const m = await px.patient.send(out);
+      const deadline = Date.now() + 10_000;
+      let progress: unknown;
+      while (progress === undefined && Date.now() < deadline) {
+        const state = await px.states.get(m.messageId);
+        if (state?.status === "started") progress = state.progress;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(progress).toBe(0.5);
+      const failed = await px.states.waitFor(m.messageId, "failure", { timeout: 10_000 });
+      expect(failed.error).toMatchObject({ type: "TimeLimitExceeded" });
+      // Within its grace the actor saw its signal abort, with the reason, and said so.
+      await expect.poll(() => existsSync(out), { timeout: 10_000 }).toBe(true);
+      const seen = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
+      rmSync(out);
+      expect(seen).toMatchObject({
+        name: "TimeLimitExceeded",
+        message: "patient exceeded its time limit of 1000 ms",
+      });
+      expect(seen.pid).not.toBe(process.pid);
+      await px.broker.join("default", { timeout: 15_000, failFast: false });
     } finally {
       await w.stop({ timeout: 5000 });
     }
