@@ -41,6 +41,19 @@ export function resolveModule(spec: string, paths: readonly string[]): string {
   }
 }
 
+/** The URL of the application's `tsx/esm/api`; exit 2 saying how to get it when there is none. */
+function tsxApi(): string {
+  try {
+    return resolveImport("tsx/esm/api", applicationUrl());
+  } catch (err) {
+    throw new CliError(
+      ExitCode.importOrBroker,
+      `Loading TypeScript modules needs tsx in the application (npm install --save-dev tsx): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 export function needsTypeScript(specs: readonly string[]): boolean {
   return specs.some((s) => TYPESCRIPT.test(s));
 }
@@ -52,19 +65,24 @@ export function needsTypeScript(specs: readonly string[]): boolean {
  * …/dist/esm/api/esm/index.mjs").
  */
 export async function registerTypeScript(): Promise<void> {
-  let api: string;
-  try {
-    api = resolveImport("tsx/esm/api", applicationUrl());
-  } catch (err) {
-    throw new CliError(
-      ExitCode.importOrBroker,
-      `Loading TypeScript modules needs tsx in the application (npm install --save-dev tsx): ${(err as Error).message}`,
-      { cause: err },
-    );
-  }
+  const api = tsxApi();
   const { register } = (await import(api)) as { register: () => unknown };
   // Global (not tsImport's per-call scope): every later import in this process is covered.
   register();
+}
+
+/**
+ * What an isolation thread (or process) imports before the actor modules so it can load them
+ * too, when any is TypeScript: a module calling the application's tsx `register()`, as this
+ * process did (a loader registered here does not reach the threads it starts, and tsx's
+ * `tsx/esm` entry registers itself in the main thread only). A `data:` URL: nothing to ship.
+ */
+export function isolationPreload(specs: readonly string[]): string[] {
+  if (!needsTypeScript(specs)) return [];
+  const api = tsxApi();
+  return [
+    `data:text/javascript,${encodeURIComponent(`import{register}from${JSON.stringify(api)};register();`)}`,
+  ];
 }
 
 /** Import the modules in order; an import failure is exit 2 with its error. Resolves to their exports. */

@@ -4,6 +4,7 @@ import type { WorkerCommand } from "./args.js";
 import { loadBroker } from "./connect.js";
 import { CliError, ExitCode } from "./exit-codes.js";
 import { configureLogging } from "./logging.js";
+import { isolationPreload } from "./modules.js";
 import { watchLimits } from "./recycle.js";
 
 /** Messages from a worker process to the main process. */
@@ -50,6 +51,7 @@ export async function runWorkerProcess(command: WorkerCommand, index: number): P
   const worker = new Worker(broker, {
     concurrency: command.concurrency,
     ...(command.isolationThreads ? { isolationThreads: command.isolationThreads } : {}),
+    isolationPreload: isolationPreload(command.modules),
     ...(command.queues ? { queues: command.queues } : {}),
     ...(command.queuePriorities ? { queuePriorities: command.queuePriorities } : {}),
     ...(command.queueWeights ? { queueWeights: command.queueWeights } : {}),

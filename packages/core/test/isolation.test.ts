@@ -1,10 +1,14 @@
 // Isolation runs the built package: a pool thread imports the actor module with plain Node,
 // so both sides use dist/ (run `pnpm --filter @taskq/core build` first).
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
   actor,
+  cancel,
   InvalidArgument,
   IsolationError,
   loadActorModule,
@@ -14,7 +18,10 @@ import {
 } from "../dist/index.js";
 import type { CapturedLog } from "../dist/testing/index.js";
 import { captureLogs } from "../dist/testing/index.js";
+import { Canceled } from "../src/errors.js";
+import { fromWireError, toWireError } from "../src/isolation/crossed-error.js";
 import * as fx from "./fixtures/isolated-actors.mjs";
+import * as pre from "./fixtures/preloaded-actors.mjs";
 import * as px from "./fixtures/process-actors.mjs";
 
 const fixture = (name: string): string => new URL(`./fixtures/${name}`, import.meta.url).href;
@@ -33,6 +40,14 @@ afterAll(async () => {
 afterEach(async () => {
   await fx.broker.flushAll();
 });
+
+async function waitFor(check: () => boolean, timeout: number): Promise<void> {
+  const deadline = Date.now() + timeout;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`not true within ${timeout} ms: ${check}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 function result(m: { getResult(o: object): Promise<unknown> }): Promise<unknown> {
   return m.getResult({ backend: fx.results, block: true, timeout: 15_000 });
@@ -137,6 +152,109 @@ describe("isolation: thread", () => {
   });
 });
 
+describe("isolation: progress, cancel and the AbortSignal", () => {
+  test("setProgress() in the thread lands in the message's state, as without isolation", async () => {
+    const m = await fx.halfway.send(1500);
+    const deadline = Date.now() + 10_000;
+    let seen: unknown;
+    while (Date.now() < deadline) {
+      const state = await fx.states.get(m.messageId);
+      if (state?.status === "started" && state.progress !== undefined) {
+        seen = state.progress;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Visible while the actor still runs.
+    expect(seen).toBe(0.5);
+    const done = await fx.states.waitFor(m.messageId, "success", { timeout: 15_000 });
+    expect(done.progress).toEqual({ done: 2, of: 2 });
+    expect(await result(m)).toBe("done");
+  });
+
+  test("a cancel terminates a running isolated call within 2 s: canceled, not retried, and the worker goes on", async () => {
+    const m = await fx.spinUntilCanceled.send();
+    await fx.states.waitFor(m.messageId, "started", { timeout: 10_000 });
+    const canceledAt = Date.now();
+    await cancel([m.messageId], { broker: fx.broker });
+    const state = await fx.states.waitFor(m.messageId, "canceled", { timeout: 10_000 });
+    expect(Date.now() - canceledAt).toBeLessThan(2000);
+    expect(state.retries).toBe(0);
+    // Its thread is killed and replaced: two 1 s calls run side by side again (one after the
+    // other would take 2 s; the calls burn wall-clock time, so a loaded machine does not slow them).
+    const burnsAt = Date.now();
+    await Promise.all([fx.burn.send(1000), fx.burn.send(1000)]);
+    await fx.broker.join("default", { timeout: 15_000 });
+    expect(Date.now() - burnsAt).toBeLessThan(1900);
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    expect(fx.broker.deadLetters).toEqual([]);
+    expect((await fx.states.get(m.messageId))?.status).toBe("canceled");
+  });
+
+  test("getAbortSignal() in the thread aborts at the time limit, and on a cancel, with the reason", async () => {
+    const channel = new BroadcastChannel(fx.SIGNAL_REPORTS);
+    const reports: Array<Record<string, unknown>> = [];
+    channel.onmessage = (e) => reports.push((e as MessageEvent).data);
+    try {
+      const started = Date.now();
+      const timed = await fx.cooperative.send("timed");
+      await waitFor(() => reports.some((r) => r.tag === "timed"), 10_000);
+      expect(Date.now() - started).toBeLessThan(2500);
+      expect(reports.find((r) => r.tag === "timed")).toMatchObject({
+        name: "TimeLimitExceeded",
+        message: "cooperative exceeded its time limit of 1000 ms",
+        timeLimit: true,
+      });
+      expect(
+        (await fx.states.waitFor(timed.messageId, "failure", { timeout: 10_000 })).error,
+      ).toMatchObject({ type: "TimeLimitExceeded" });
+
+      const canceled = await fx.cooperative.send("canceled");
+      await fx.states.waitFor(canceled.messageId, "started", { timeout: 10_000 });
+      await cancel([canceled.messageId], { broker: fx.broker });
+      await waitFor(() => reports.some((r) => r.tag === "canceled"), 10_000);
+      expect(reports.find((r) => r.tag === "canceled")).toMatchObject({
+        name: "Canceled",
+        message: `Message ${canceled.messageId} was canceled while it ran`,
+      });
+      await fx.states.waitFor(canceled.messageId, "canceled", { timeout: 10_000 });
+      await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    } finally {
+      channel.close();
+    }
+  });
+
+  test("a Canceled thrown in the thread crosses back as Canceled (never retried)", () => {
+    const crossed = fromWireError(toWireError(new Canceled("stop")));
+    expect(crossed).toBeInstanceOf(Canceled);
+    expect(crossed.message).toBe("stop");
+  });
+});
+
+describe("isolation: callbacks and retryWhen", () => {
+  test("onSuccess and onFailure get the isolated actor's result and error, as without isolation", async () => {
+    fx.callbackLog.length = 0;
+    await fx.withCallbacks.send(21);
+    await fx.withCallbacks.send(-1);
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    expect(fx.callbackLog).toHaveLength(2);
+    expect(fx.callbackLog).toContainEqual({ on: "success", result: 42 });
+    expect(fx.callbackLog).toContainEqual({
+      on: "failure",
+      error: { type: "RangeError", message: "negative: -1" },
+    });
+  });
+
+  test("retryWhen sees the crossed error by name and message", async () => {
+    const m = await fx.choosy.send();
+    await fx.broker.join("default", { timeout: 15_000, failFast: false });
+    const dead = fx.broker.deadLetters.find((d) => d.message?.messageId === m.messageId)?.message;
+    // Retried twice for Transient, then dead at once for the TypeError (maxRetries 10).
+    expect(dead?.options.retries).toBe(2);
+    expect(String(dead?.options.traceback)).toMatch(/^TypeError: for good/);
+  });
+});
+
 describe("isolation: declaration and boot", () => {
   test("isolation without actorModule outside the CLI is an error at declaration", () => {
     const broker = new StubBroker();
@@ -201,26 +319,79 @@ describe("isolation: declaration and boot", () => {
     );
   });
 
-  test("once worker.stop() resolves, no pool thread keeps the process alive", async () => {
-    const script = fileURLToPath(fixture("stop-exits.mjs"));
-    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += String(d);
-    });
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const t = setTimeout(() => {
-        child.kill("SIGKILL");
-        reject(new Error(`the script did not exit after stop(); output: ${out}`));
-      }, 20_000);
-      child.on("exit", (c) => {
-        clearTimeout(t);
-        resolve(c);
-      });
-    });
-    expect(out).toContain("stopped 3");
-    expect(code).toBe(0);
+  test("isolated calls count against concurrency, whatever the pool size", async () => {
+    const w = new Worker(pre.broker, { concurrency: 1, isolationThreads: 2 });
+    await w.start();
+    try {
+      const started = Date.now();
+      await Promise.all([pre.nap.send(600), pre.nap.send(600)]);
+      await pre.broker.join("default", { timeout: 15_000 });
+      // One slot: the second nap starts when the first ends, though a thread is free.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1200);
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
   });
+
+  test("isolation and actorModule are never on the wire", () => {
+    const options = fx.add.message(1, 2).asDict().options;
+    expect(Object.keys(options)).not.toContain("isolation");
+    expect(Object.keys(options)).not.toContain("actor_module");
+    expect(Object.keys(options)).not.toContain("actorModule");
+    expect(JSON.stringify(fx.add.message(1, 2).asDict())).not.toContain("isolated-actors.mjs");
+  });
+
+  test("isolationPreload modules are imported in each thread before the actor modules", async () => {
+    const w = new Worker(pre.broker, {
+      concurrency: 1,
+      isolationPreload: [fixture("preload-flag.mjs")],
+    });
+    await w.start();
+    try {
+      const m = await pre.preloaded.send();
+      expect(await m.getResult({ backend: pre.results, block: true, timeout: 15_000 })).toBe(
+        "preloaded",
+      );
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+
+  test("a preload module that cannot be imported is an error at worker boot, naming it", async () => {
+    const url = fixture("no-such-loader.mjs");
+    const w = new Worker(pre.broker, { concurrency: 1, isolationPreload: [url] });
+    await expect(w.start()).rejects.toThrow(`could not import preload module ${url}`);
+    expect(() => new Worker(pre.broker, { isolationPreload: "tsx" as never })).toThrow(
+      /Worker option isolationPreload must be an array of module URLs/,
+    );
+  });
+
+  test.each([
+    ["thread", "stop-exits.mjs", "stopped 3"],
+    ["process", "stop-exits-process.mjs", "stopped number"],
+  ])(
+    "once worker.stop() resolves, no pool %s keeps the process alive",
+    async (_kind, name, said) => {
+      const script = fileURLToPath(fixture(name));
+      const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d) => {
+        out += String(d);
+      });
+      const code = await new Promise<number | null>((resolve, reject) => {
+        const t = setTimeout(() => {
+          child.kill("SIGKILL");
+          reject(new Error(`the script did not exit after stop(); output: ${out}`));
+        }, 20_000);
+        child.on("exit", (c) => {
+          clearTimeout(t);
+          resolve(c);
+        });
+      });
+      expect(out).toContain(said);
+      expect(code).toBe(0);
+    },
+  );
 });
 
 describe("isolation: process", () => {
@@ -245,6 +416,39 @@ describe("isolation: process", () => {
       const again = await px.pid.send();
       const pid2 = await again.getResult({ backend: px.results, block: true, timeout: 15_000 });
       expect(pid2).not.toBe(pid);
+    } finally {
+      await w.stop({ timeout: 5000 });
+    }
+  });
+});
+
+describe("isolation: process, progress and the AbortSignal", () => {
+  test("setProgress() and getAbortSignal() work in a child process too", async () => {
+    const w = new Worker(px.broker, { concurrency: 1 });
+    await w.start();
+    try {
+      const out = join(tmpdir(), `taskq-patient-${process.pid}-${Date.now()}.json`);
+      const m = await px.patient.send(out);
+      const deadline = Date.now() + 10_000;
+      let progress: unknown;
+      while (progress === undefined && Date.now() < deadline) {
+        const state = await px.states.get(m.messageId);
+        if (state?.status === "started") progress = state.progress;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(progress).toBe(0.5);
+      const failed = await px.states.waitFor(m.messageId, "failure", { timeout: 10_000 });
+      expect(failed.error).toMatchObject({ type: "TimeLimitExceeded" });
+      // Within its grace the actor saw its signal abort, with the reason, and said so.
+      await expect.poll(() => existsSync(out), { timeout: 10_000 }).toBe(true);
+      const seen = JSON.parse(readFileSync(out, "utf8")) as Record<string, unknown>;
+      rmSync(out);
+      expect(seen).toMatchObject({
+        name: "TimeLimitExceeded",
+        message: "patient exceeded its time limit of 1000 ms",
+      });
+      expect(seen.pid).not.toBe(process.pid);
+      await px.broker.join("default", { timeout: 15_000, failFast: false });
     } finally {
       await w.stop({ timeout: 5000 });
     }

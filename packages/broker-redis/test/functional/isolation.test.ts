@@ -2,7 +2,7 @@
 // with plain Node, so this runs the built packages (dist/).
 import { randomUUID } from "node:crypto";
 import type { Message } from "@taskq/core";
-import { Worker } from "@taskq/core";
+import { cancel, Worker } from "@taskq/core";
 import { afterAll, beforeAll, describe, expect, inject, test } from "vitest";
 import { captureLogs, eventually } from "../helpers.js";
 
@@ -92,5 +92,60 @@ describe("isolation on Redis", () => {
     expect(gaps.length).toBeGreaterThan(4);
     // Heartbeats every heartbeatTimeout / 4 = 500 ms; never near the 2 s timeout.
     expect(Math.max(...gaps)).toBeLessThan(1500);
+  });
+
+  test("setProgress() in the thread lands in the message's state while it runs", async () => {
+    const m = await fx.halfway.send(1500);
+    let progress: unknown;
+    await eventually(async () => {
+      const state = await fx.states.get(m.messageId);
+      progress = state?.status === "started" ? state.progress : undefined;
+      return progress !== undefined;
+    }, 20_000);
+    expect(progress).toBe(0.5);
+    expect(await result(m)).toBe("done");
+    expect((await fx.states.waitFor(m.messageId, "success", { timeout: 20_000 })).progress).toBe(
+      0.5,
+    );
+  });
+
+  test("a cancel terminates a spinning isolated call within 2 s; canceled, never retried or dead-lettered", async () => {
+    const m = await fx.spinUntilCanceled.send();
+    await fx.states.waitFor(m.messageId, "started", { timeout: 20_000 });
+    const canceledAt = Date.now();
+    await cancel([m.messageId], { broker: fx.broker });
+    const state = await fx.states.waitFor(m.messageId, "canceled", { timeout: 20_000 });
+    expect(Date.now() - canceledAt).toBeLessThan(2000);
+    expect(state.retries).toBe(0);
+    // The worker keeps processing: both slots run isolated actors again.
+    const sums = await Promise.all([fx.add.send(1, 1), fx.add.send(2, 2)]);
+    expect(await Promise.all(sums.map(result))).toEqual([2, 4]);
+    await fx.broker.join("default", { timeout: 20_000 });
+    expect(await fx.broker.getDeadLetters("default", { limit: 10 })).toEqual([]);
+    expect((await fx.states.get(m.messageId))?.status).toBe("canceled");
+  });
+
+  test("getAbortSignal() in the thread aborts with TimeLimitExceeded, and with Canceled on a cancel", async () => {
+    const channel = new BroadcastChannel(fx.SIGNAL_REPORTS);
+    const reports: Array<Record<string, unknown>> = [];
+    channel.onmessage = (e) => reports.push((e as MessageEvent).data);
+    try {
+      await fx.cooperative.send("timed");
+      await eventually(() => reports.some((r) => r.tag === "timed"), 20_000);
+      expect(reports.find((r) => r.tag === "timed")).toMatchObject({
+        name: "TimeLimitExceeded",
+        message: "cooperative exceeded its time limit of 1000 ms",
+      });
+      const c = await fx.cooperative.send("canceled");
+      await fx.states.waitFor(c.messageId, "started", { timeout: 20_000 });
+      await cancel([c.messageId], { broker: fx.broker });
+      await eventually(() => reports.some((r) => r.tag === "canceled"), 20_000);
+      expect(reports.find((r) => r.tag === "canceled")).toMatchObject({ name: "Canceled" });
+      await fx.states.waitFor(c.messageId, "canceled", { timeout: 20_000 });
+      await fx.broker.join("default", { timeout: 20_000 });
+      await fx.broker.flush("default");
+    } finally {
+      channel.close();
+    }
   });
 });

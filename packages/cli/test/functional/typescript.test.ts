@@ -49,4 +49,21 @@ describe("TypeScript actor modules (through tsx's ESM API)", () => {
     worker.child.kill("SIGTERM");
     expect(await worker.exited).toBe(0);
   });
+
+  test("isolated actors of a .ts module run in pool threads, which load it through tsx too", async () => {
+    const env = testEnv();
+    const module = "ts-app/isolated.ts";
+    const worker = taskq([module, "-p", "1", "--isolation-threads", "1"], env);
+    running.push(worker);
+    await worker.waitFor(/Started 1 isolation thread\(s\) for 1 actor\(s\)/);
+    await worker.waitFor(/Worker process is ready for action/);
+    await taskqDone(["send", module, "tsWhere", "--args", '["in a thread"]'], env);
+    await waitUntil(() => records(env).some((r) => r.tag === "in a thread"), {
+      what: "tsWhere ran in a pool thread",
+    });
+    const seen = records(env).find((r) => r.tag === "in a thread");
+    expect(seen?.threadId).toBeGreaterThan(0);
+    worker.child.kill("SIGTERM");
+    expect(await worker.exited).toBe(0);
+  });
 });

@@ -6,6 +6,7 @@
  * Taskq's own errors that middleware branch on are rebuilt as the real classes.
  */
 import {
+  Canceled,
   Interrupt,
   RateLimitExceeded,
   Retry,
@@ -68,6 +69,8 @@ const OWN: Record<string, (w: WireError) => Error> = {
   TimeLimitExceeded: (w) => new TimeLimitExceeded(w.message),
   Shutdown: (w) => new Shutdown(w.message),
   Interrupt: (w) => new Interrupt(w.message),
+  // Retries and Cancel branch on it: a canceled message is never retried.
+  Canceled: (w) => new Canceled(w.message),
 };
 
 const classCache = new Map<string, new (message: string) => Error>();

@@ -11,14 +11,17 @@ import type { Logger } from "../logger.js";
 import type { Isolation } from "../options.js";
 import type { Member } from "./channel.js";
 import { startMember } from "./channel.js";
-import { fromWireError } from "./crossed-error.js";
+import { fromWireError, toWireError } from "./crossed-error.js";
 import type { FromPool, PoolInit } from "./protocol.js";
 
 /** A call running (or queued) in the pool. */
 export interface IsolatedCall {
   /** Settles with the actor's result or error, or once the call is terminated. */
   readonly promise: Promise<unknown>;
-  /** Stop the call now: its member is killed (and replaced); the promise rejects with `reason`. */
+  /**
+   * Stop the call: its AbortSignal aborts with `reason` at once, and unless it ends within a
+   * short grace its member is killed (and replaced) and the promise rejects with `reason`.
+   */
   terminate(reason: unknown): void;
 }
 
@@ -26,11 +29,13 @@ interface Call {
   id: number;
   actorName: string;
   message: string;
-  onProgress: (value: unknown) => void;
+  onProgress: (value: unknown) => Promise<void>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   slot: Slot | undefined;
   done: boolean;
+  /** Its signal was aborted; the member is killed when this timer fires. */
+  grace: NodeJS.Timeout | undefined;
 }
 
 interface Slot {
@@ -43,10 +48,18 @@ export interface PoolOptions {
   kind: Isolation;
   size: number;
   modules: string[];
+  /** Imported in each member before the actor modules (a TypeScript loader, say). */
+  preload: string[];
   log: Logger;
 }
 
 const RESTART_DELAY = 1000;
+/**
+ * How long an aborted call has to end on its own (a cooperative actor cleaning up) before its
+ * member is killed: short, so a runaway call still ends well within 2 s of its time limit or
+ * cancel, and its worker slot is not held long.
+ */
+export const ABORT_GRACE = 500;
 
 /** The entry script, beside the bundle (dist/isolation/entry.js). */
 function entryUrl(): URL {
@@ -74,7 +87,7 @@ export class IsolationPool {
   constructor(options: PoolOptions) {
     this.kind = options.kind;
     this.size = options.size;
-    this.init = { modules: options.modules };
+    this.init = { preload: options.preload, modules: options.modules };
     this.log = options.log;
     this.entry = entryUrl();
   }
@@ -95,7 +108,11 @@ export class IsolationPool {
   }
 
   /** Run `actorName` on an encoded message in the next free member. */
-  run(actorName: string, message: string, onProgress: (value: unknown) => void): IsolatedCall {
+  run(
+    actorName: string,
+    message: string,
+    onProgress: (value: unknown) => Promise<void>,
+  ): IsolatedCall {
     let resolve!: (value: unknown) => void;
     let reject!: (error: unknown) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -111,6 +128,7 @@ export class IsolationPool {
       reject,
       slot: undefined,
       done: false,
+      grace: undefined,
     };
     if (this.closed) this.settle(call, new IsolationError("The isolation pool is closed"), true);
     else {
@@ -178,7 +196,7 @@ export class IsolationPool {
       void slot.member.kill();
       reject(
         new IsolationError(
-          `An isolation ${this.kind} could not import actor module ${m.module}: ${cause.name}: ${cause.message}`,
+          `An isolation ${this.kind} could not import ${this.init.preload.includes(m.module) ? "preload module" : "actor module"} ${m.module}: ${cause.name}: ${cause.message}`,
           { cause },
         ),
       );
@@ -189,8 +207,13 @@ export class IsolationPool {
     const call = slot.call;
     if (call === undefined || !("id" in m) || m.id !== call.id) return;
     if (m.type === "progress") {
-      call.onProgress(JSON.parse(m.value));
+      this.progress(slot, call, m.seq, m.value);
       return;
+    }
+    if (call.grace !== undefined) {
+      // Aborted, and it ended within its grace: the member is sound and stays.
+      clearTimeout(call.grace);
+      this.timers.delete(call.grace);
     }
     slot.call = undefined;
     slot.member.hold(false);
@@ -222,8 +245,30 @@ export class IsolationPool {
     }
   }
 
+  /** Record a progress report, then tell the thread so its setProgress settles. */
+  private progress(slot: Slot, call: Call, seq: number, value: string): void {
+    const reply = (error?: unknown): void => {
+      if (slot.call !== call || !this.slots.has(slot)) return;
+      slot.member.send(
+        error === undefined
+          ? { type: "progressed", id: call.id, seq }
+          : { type: "progressed", id: call.id, seq, error: toWireError(error) },
+      );
+    };
+    let recorded: Promise<void>;
+    try {
+      recorded = call.onProgress(JSON.parse(value));
+    } catch (err) {
+      recorded = Promise.reject(err);
+    }
+    recorded.then(
+      () => reply(),
+      (err: unknown) => reply(err),
+    );
+  }
+
   private terminate(call: Call, reason: unknown): void {
-    if (call.done) return;
+    if (call.done || call.grace !== undefined) return;
     const slot = call.slot;
     if (slot === undefined) {
       const i = this.queue.indexOf(call);
@@ -231,6 +276,18 @@ export class IsolationPool {
       this.settle(call, reason, true);
       return;
     }
+    slot.member.send({ type: "abort", id: call.id, reason: toWireError(reason) });
+    const grace = setTimeout(() => {
+      this.timers.delete(grace);
+      if (slot.call === call && this.slots.has(slot)) this.kill(slot, call, reason);
+    }, ABORT_GRACE);
+    grace.unref();
+    this.timers.add(grace);
+    call.grace = grace;
+  }
+
+  /** The backstop: kill a member whose call did not end within its grace, and replace it. */
+  private kill(slot: Slot, call: Call, reason: unknown): void {
     // The slot stays taken until the member is really gone: a terminated call frees its
     // worker slot only when nothing of it runs any more.
     this.slots.delete(slot);

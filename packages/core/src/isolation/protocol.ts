@@ -6,6 +6,8 @@ import type { WireError } from "./crossed-error.js";
 
 /** What a pool thread is started with. */
 export interface PoolInit {
+  /** Modules to import first, in order: loaders (tsx's, for TypeScript actor modules). */
+  preload: string[];
   /** Actor module URLs to import, in order. */
   modules: string[];
 }
@@ -13,7 +15,11 @@ export interface PoolInit {
 /** Worker → thread. */
 export type ToPool =
   | { type: "init"; init: PoolInit }
-  | { type: "run"; id: number; actorName: string; message: string };
+  | { type: "run"; id: number; actorName: string; message: string }
+  /** Abort the call's AbortSignal (time limit, cancel); the thread is killed after a grace. */
+  | { type: "abort"; id: number; reason: WireError }
+  /** A progress report is recorded (or failed to be): its setProgress resolves (or rejects). */
+  | { type: "progressed"; id: number; seq: number; error?: WireError };
 
 /** Thread → worker. */
 export type FromPool =
@@ -21,4 +27,4 @@ export type FromPool =
   | { type: "bootFailed"; module: string; error: WireError }
   | { type: "done"; id: number; result: string }
   | { type: "failed"; id: number; error: WireError }
-  | { type: "progress"; id: number; value: string };
+  | { type: "progress"; id: number; seq: number; value: string };

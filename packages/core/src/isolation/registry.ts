@@ -5,13 +5,13 @@
  * loaded" marker live on globalThis under registered symbols for that reason.
  */
 import { runInContext } from "../context.js";
+import type { ProgressRecorder } from "../lifecycle/lookup.js";
+import { PROGRESS_OWNER } from "../lifecycle/lookup.js";
 import { Message } from "../message.js";
 import { MessageProxy } from "../message-proxy.js";
 
 const REGISTRY = Symbol.for("@taskq/core.isolation.registry");
 const LOADING = Symbol.for("@taskq/core.isolation.loading");
-/** Where a thread-side proxy keeps its progress forwarder (for setProgress). */
-export const ISOLATED_PROGRESS = Symbol.for("@taskq/core.isolation.progress");
 
 /** Runs one message of an actor inside a pool thread. */
 export type IsolatedInvoke = (
@@ -60,9 +60,10 @@ export function noteDeclared(actorName: string, fn: (...args: unknown[]) => unkn
   registry.set(actorName, (data, signal, progress) => {
     const message = Message.fromDict(data);
     const proxy = new MessageProxy(message) as MessageProxy & {
-      [ISOLATED_PROGRESS]?: (value: unknown) => Promise<void>;
+      [PROGRESS_OWNER]?: ProgressRecorder;
     };
-    proxy[ISOLATED_PROGRESS] = progress;
+    // setProgress here forwards to the worker, whose MessageState records it (or warns).
+    proxy[PROGRESS_OWNER] = { recordProgress: (_proxy, value) => progress(value) };
     const context = { proxy, signal, interrupt: () => false };
     return runInContext(context, () => fn(...message.callArguments()));
   });

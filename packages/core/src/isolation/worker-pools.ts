@@ -13,10 +13,12 @@ import { IsolationPool } from "./pool.js";
 export class WorkerPools {
   private readonly pools = new Map<Isolation, IsolationPool>();
   private readonly size: number;
+  private readonly preload: string[];
   private readonly log: Logger;
 
-  constructor(size: number, log: Logger) {
+  constructor(size: number, preload: readonly string[], log: Logger) {
     this.size = size;
+    this.preload = [...preload];
     this.log = log;
   }
 
@@ -34,7 +36,13 @@ export class WorkerPools {
     try {
       for (const [kind, actors] of byKind) {
         const modules = [...new Set(actors.map((a) => a.options.actorModule as string))];
-        const pool = new IsolationPool({ kind, size: this.size, modules, log: this.log });
+        const pool = new IsolationPool({
+          kind,
+          size: this.size,
+          modules,
+          preload: this.preload,
+          log: this.log,
+        });
         const found = await pool.start();
         this.pools.set(kind, pool);
         const missing = actors.filter((a) => !found.has(a.actorName));
@@ -53,7 +61,7 @@ export class WorkerPools {
   }
 
   /** Run an isolated actor's message in its pool. */
-  run(actor: Actor, message: string, onProgress: (value: unknown) => void): IsolatedCall {
+  run(actor: Actor, message: string, onProgress: (value: unknown) => Promise<void>): IsolatedCall {
     const kind = actor.options.isolation as Isolation;
     const pool = this.pools.get(kind);
     if (pool === undefined) {

@@ -38,11 +38,17 @@ function checkProgress(value: unknown): asserts value is Progress {
  */
 export async function setProgress(progress: Progress): Promise<void> {
   checkProgress(progress);
-  const proxy = currentProxy() as
-    | (MessageProxy & { [PROGRESS_OWNER]?: ProgressRecorder })
-    | undefined;
+  const proxy = currentProxy();
   if (proxy === undefined) return;
-  const owner = proxy[PROGRESS_OWNER];
+  await recordProgress(proxy, progress);
+}
+
+/**
+ * Record a running message's progress with the MessageState that started it; warn once per
+ * actor when there is none. Also where progress from an isolated actor's thread lands.
+ */
+export async function recordProgress(proxy: MessageProxy, progress: Progress): Promise<void> {
+  const owner = (proxy as MessageProxy & { [PROGRESS_OWNER]?: ProgressRecorder })[PROGRESS_OWNER];
   if (owner === undefined) {
     if (!warned.has(proxy.actorName)) {
       warned.add(proxy.actorName);

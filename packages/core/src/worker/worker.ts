@@ -8,6 +8,9 @@ import { lazyLogger } from "../logger.js";
 import type { MessageProxy } from "../message-proxy.js";
 import { dqName, isDelayQueue } from "../queue-names.js";
 import { clip, renderBounded } from "../render.js";
+import { recordProgress } from "../state/progress.js";
+import type { Progress } from "../state/types.js";
+import { describeValue } from "../validate.js";
 import { ConsumerLoop, PAUSED_QUEUE } from "./consumer-loop.js";
 import { DelayHeap } from "./delay-heap.js";
 import { Execution } from "./execution.js";
@@ -32,6 +35,12 @@ export interface WorkerOptions {
    * `isolation`. Default: concurrency.
    */
   isolationThreads?: number;
+  /**
+   * Modules (URLs or specifiers `import()` takes) that each isolation thread or process
+   * imports before the actor modules: a loader, such as tsx's `tsx/esm` for TypeScript actor
+   * modules (what the `taskq` CLI passes when it loads a `.ts` module). Default: none.
+   */
+  isolationPreload?: readonly string[];
   /**
    * Queue ranks, e.g. `{ high: 10, low: 1 }`: whenever the worker holds messages of several
    * queues, a higher-ranked queue's start first (a bigger number first; unlisted queues are
@@ -74,6 +83,16 @@ function positiveInt(name: string, value: number | undefined, fallback: number):
   return value;
 }
 
+function moduleList(name: string, value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string" || v.length === 0)) {
+    throw new InvalidArgument(
+      `Worker option ${name} must be an array of module URLs or specifiers (non-empty strings), got ${describeValue(value)}`,
+    );
+  }
+  return Object.freeze([...value]);
+}
+
 /**
  * Consumes a broker's queues and runs their actors: one consumer loop per queue and per
  * delay queue, a shared priority work queue, `concurrency` actor calls at once. Delayed
@@ -93,6 +112,8 @@ export class Worker {
   readonly workerTimeout: number;
   /** Threads (or child processes) in each isolation pool; see `WorkerOptions.isolationThreads`. */
   readonly isolationThreads: number;
+  /** Modules each isolation thread imports first; see `WorkerOptions.isolationPreload`. */
+  readonly isolationPreload: readonly string[];
   /** The worker's own logger, `taskq.Worker`. */
   readonly log = lazyLogger("taskq.Worker");
   /** @internal Whether the logger writes debug lines; read once at `start()`. */
@@ -144,6 +165,7 @@ export class Worker {
       options.isolationThreads,
       this.concurrency,
     );
+    this.isolationPreload = moduleList("isolationPreload", options.isolationPreload);
     this.requested = options.queues === undefined ? undefined : new Set(options.queues);
     const ranks = checkQueueNumbers("queuePriorities", options.queuePriorities, false);
     const weights = checkQueueNumbers("queueWeights", options.queueWeights, true);
@@ -171,7 +193,7 @@ export class Worker {
     this.debug = this.log.isLevelEnabled?.("debug") ?? false;
     const b = this.broker;
     // Before anything is fetched: an actor module that cannot be imported fails the boot.
-    const pools = new WorkerPools(this.isolationThreads, this.log);
+    const pools = new WorkerPools(this.isolationThreads, this.isolationPreload, this.log);
     try {
       await pools.start(b);
     } catch (err) {
@@ -403,10 +425,12 @@ export class Worker {
   /** @internal ExecutionHost: run an isolated actor's message in its pool. */
   isolate(execution: Execution): IsolatedCall {
     const pools = this.pools as WorkerPools;
-    return pools.run(execution.actor, JSON.stringify(execution.proxy.message.asDict()), () => {
-      // Progress crosses the boundary; it is recorded once MessageState's setProgress
-      // (DESIGN §11) is in core.
-    });
+    const proxy = execution.proxy;
+    // setProgress in the thread lands here, on the proxy MessageState started: recorded as
+    // without isolation (the thread checked the value before it crossed).
+    return pools.run(execution.actor, JSON.stringify(proxy.message.asDict()), (value) =>
+      recordProgress(proxy, value as Progress),
+    );
   }
 
   /** @internal ExecutionHost: the outcome is decided; ack, nack or give back. */
