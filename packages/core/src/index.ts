@@ -15,12 +15,16 @@ export { computeBackoff } from "./backoff.js";
 export type {
   BrokerOptions,
   DeadLetterInfo,
+  DeadLetterListOptions,
+  DeadLetterSelection,
   EnqueueOptions,
   JoinOptions,
   PingOptions,
   QueueMessageCounts,
+  WorkerInfo,
 } from "./broker.js";
 export { Broker } from "./broker.js";
+export { deadLetterPaging, selectedDeadLetterIds } from "./dead-letters.js";
 export { LocalBroker } from "./brokers/local-broker.js";
 export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";
 export { StubBroker } from "./brokers/stub-broker.js";
