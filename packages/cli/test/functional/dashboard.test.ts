@@ -60,6 +60,11 @@ describe("taskq dashboard", () => {
     expect(await run.exited).toBe(0);
   });
 
+  test("taskq --help lists the dashboard command", async () => {
+    const help = await taskqDone(["--help"], testEnv());
+    expect(help.output).toContain("taskq dashboard <module> [--port 9181] [--host 127.0.0.1]");
+  });
+
   test("a bad --port is a usage error (exit 2) naming it", async () => {
     const env = testEnv();
     const run = taskq(["dashboard", "schedules.mjs", "--port", "http"], env);
