@@ -59,6 +59,8 @@ function stateFilter(query: URLSearchParams): DashboardStateFilter {
   if (actor !== null && actor !== "") filter.actorName = actor;
   const queue = query.get("queue");
   if (queue !== null && queue !== "") filter.queueName = queue;
+  const composition = query.get("composition");
+  if (composition !== null && composition !== "") filter.compositionId = composition;
   return filter;
 }
 

@@ -3,7 +3,7 @@ import type { ServerResponse } from "node:http";
 import { HttpError } from "./http.js";
 
 /** Paths that serve the page: the root and its deep links. */
-const PAGE_PATH = /^\/(?:(?:queues|dead-letters|messages)\/[^/]+|schedules|messages)?\/?$/;
+const PAGE_PATH = /^\/(?:(?:queues|dead-letters|messages)\/[^/]+|schedules|messages|workers)?\/?$/;
 
 /** Whether `path` (inside the mount point) is one of the page's deep links. */
 export function isPagePath(path: string): boolean {
@@ -59,7 +59,9 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0 1.5rem;color:#222}
 header{display:flex;gap:2rem;align-items:baseline}nav a{margin-right:1rem}
 table{border-collapse:collapse;margin:1rem 0}th,td{border-bottom:1px solid #ddd;padding:.3rem .7rem;text-align:left;vertical-align:top}
 pre{margin:0;white-space:pre-wrap;max-width:50rem}.muted{color:#777}.error{color:#b00}
-button{margin-right:.3rem}
+button{margin-right:.3rem}header form{margin-left:auto}
+.spark{vertical-align:middle}.fields th{width:8rem}ol.history{margin:0;padding-left:1.2rem}
+progress{width:12rem}.note{background:#eef6ee;padding:.3rem .6rem}
 </style>
 </head>
 <body>

@@ -19,6 +19,8 @@ export interface DashboardStateFilter {
   actorName?: string;
   /** Only messages of this queue. */
   queueName?: string;
+  /** Only members of this group or pipeline. */
+  compositionId?: string;
 }
 
 /**
