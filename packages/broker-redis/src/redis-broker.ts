@@ -28,7 +28,6 @@ import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
 import type { DataScriptCommands } from "./data-scripts.js";
 import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
-import { listWorkers } from "./workers.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
@@ -40,6 +39,7 @@ import { RedisDataQueue } from "./redis-data-queue.js";
 import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
 import { WakeUps } from "./wake-ups.js";
+import { listWorkers } from "./workers.js";
 
 const ENQUEUE_CHUNK = 100;
 const JOIN_INTERVAL = 50;

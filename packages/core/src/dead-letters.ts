@@ -31,8 +31,12 @@ export function deadLetterPaging(
   const offset = o.offset ?? 0;
   const limit = o.limit ?? Number.POSITIVE_INFINITY;
   if (!Number.isInteger(offset) || offset < 0)
-    throw new InvalidArgument(`${where}: offset must be an integer >= 0, got ${describeValue(offset)}`);
+    throw new InvalidArgument(
+      `${where}: offset must be an integer >= 0, got ${describeValue(offset)}`,
+    );
   if (limit !== Number.POSITIVE_INFINITY && (!Number.isInteger(limit) || limit < 0))
-    throw new InvalidArgument(`${where}: limit must be an integer >= 0, got ${describeValue(limit)}`);
+    throw new InvalidArgument(
+      `${where}: limit must be an integer >= 0, got ${describeValue(limit)}`,
+    );
   return { offset, limit, newestFirst: o.newestFirst === true };
 }

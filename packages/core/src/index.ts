@@ -24,7 +24,6 @@ export type {
   WorkerInfo,
 } from "./broker.js";
 export { Broker } from "./broker.js";
-export { deadLetterPaging, selectedDeadLetterIds } from "./dead-letters.js";
 export { LocalBroker } from "./brokers/local-broker.js";
 export type { DeadLetter, StubBrokerOptions, StubJoinOptions } from "./brokers/stub-broker.js";
 export { StubBroker } from "./brokers/stub-broker.js";
@@ -67,6 +66,7 @@ export type {
   DataRefreshOptions,
 } from "./data-queue.js";
 export { DataQueue } from "./data-queue.js";
+export { deadLetterPaging, selectedDeadLetterIds } from "./dead-letters.js";
 export type { Encoder } from "./encoder.js";
 export {
   assertJsonable,

@@ -83,10 +83,7 @@ async function bodyIds(req: IncomingMessage): Promise<string[] | undefined> {
 }
 
 /** Requeue or purge dead letters; chosen ids none of which is a dead letter of the queue: 404. */
-async function pickDeadLetters(
-  ctx: RouteContext,
-  action: "requeue" | "purge",
-): Promise<void> {
+async function pickDeadLetters(ctx: RouteContext, action: "requeue" | "purge"): Promise<void> {
   const { req, res, broker, params } = ctx;
   const queue = declaredQueue(broker, params[0]!);
   const ids = await bodyIds(req);

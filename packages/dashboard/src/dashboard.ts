@@ -94,7 +94,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     broker: hasMethods("getDeclaredQueues", "getQueueMessageCounts"),
     states: hasMethods("get", "list", "count"),
     cancel: (v) =>
-      v !== null && typeof v === "object" && typeof (v as { backend?: unknown }).backend === "object"
+      v !== null &&
+      typeof v === "object" &&
+      typeof (v as { backend?: unknown }).backend === "object"
         ? undefined
         : "the Cancel middleware (new Cancel({ backend }))",
     scheduler: hasMethods("list", "trigger"),

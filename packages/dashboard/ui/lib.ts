@@ -18,7 +18,11 @@ export class ApiError extends Error {
 }
 
 /** A JSON API call; a POST sends `body` (default `{}`). Errors become ApiError. */
-export async function api<T>(path: string, method: "GET" | "POST" = "GET", body?: unknown): Promise<T> {
+export async function api<T>(
+  path: string,
+  method: "GET" | "POST" = "GET",
+  body?: unknown,
+): Promise<T> {
   const res = await fetch(new URL(path, base), {
     method,
     headers: method === "POST" ? { "content-type": "application/json" } : {},
@@ -86,7 +90,6 @@ export function useEvent(name: "counts" | "state", listener: Listener, deps: unk
     }
     set.add(listener);
     return () => set.delete(listener);
-    // biome-ignore lint/correctness/useExhaustiveDependencies: the caller names what the listener reads.
   }, deps);
 }
 

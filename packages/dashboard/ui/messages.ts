@@ -146,11 +146,12 @@ function Composition(props: { id: string; self: string }) {
       members === null
         ? " …"
         : members.map(
-            (m) => html` <span data-member=${m.messageId}>${
-              m.messageId === props.self
-                ? html`<strong>this one</strong>`
-                : html`<${Link} to=${`messages/${encodeURIComponent(m.messageId)}`}>${m.messageId}<//>`
-            } (${m.status})</span>`,
+            (m) =>
+              html` <span data-member=${m.messageId}>${
+                m.messageId === props.self
+                  ? html`<strong>this one</strong>`
+                  : html`<${Link} to=${`messages/${encodeURIComponent(m.messageId)}`}>${m.messageId}<//>`
+              } (${m.status})</span>`,
           )
     }
   </p>`;
@@ -161,13 +162,10 @@ export function MessageDetail(props: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [note, setNote] = useState("");
   const load = useCallback(() => {
-    api<Record<string, unknown>>(`api/messages/${encodeURIComponent(props.id)}`).then(
-      (d) => {
-        setError(null);
-        setData(d);
-      },
-      setError,
-    );
+    api<Record<string, unknown>>(`api/messages/${encodeURIComponent(props.id)}`).then((d) => {
+      setError(null);
+      setData(d);
+    }, setError);
   }, [props.id]);
   useEffect(load, [load]);
   useEvent(

@@ -53,10 +53,14 @@ test("listWorkers: workers alive by heartbeat, with the queues they fetched from
   // A worker whose heartbeat is older than heartbeatTimeout is not alive.
   await reader.client.zadd(reader.keys.heartbeats, Date.now() - 3_600_000, "long-gone");
   let listed: Awaited<ReturnType<NonNullable<RedisBroker["listWorkers"]>>> = [];
-  await eventually(async () => {
-    listed = await reader.listWorkers();
-    return listed.some((w) => w.id === worker.keys.brokerId && w.queues.length > 0);
-  }, 10_000, "the worker listed with its queue");
+  await eventually(
+    async () => {
+      listed = await reader.listWorkers();
+      return listed.some((w) => w.id === worker.keys.brokerId && w.queues.length > 0);
+    },
+    10_000,
+    "the worker listed with its queue",
+  );
   const me = listed.find((w) => w.id === worker.keys.brokerId)!;
   expect(me.queues).toEqual(["emails"]);
   expect(Math.abs(Date.now() - me.lastSeen)).toBeLessThan(60_000);

@@ -193,10 +193,10 @@ describe("dashboard page in headless Chromium", () => {
       .poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 15_000 })
       .toBe("success");
     // Its progress bar and the other member of its group, linked.
-    expect(await page.getByRole("progressbar", { name: "Progress" }).getAttribute("value")).toBe("0.5");
-    await expect
-      .poll(() => page.locator("[data-member]").count(), { timeout: 15_000 })
-      .toBe(2);
+    expect(await page.getByRole("progressbar", { name: "Progress" }).getAttribute("value")).toBe(
+      "0.5",
+    );
+    await expect.poll(() => page.locator("[data-member]").count(), { timeout: 15_000 }).toBe(2);
     expect(await page.getByRole("link", { name: "msg-5" }).count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned)).toBeUndefined();
     await page.screenshot({ path: `${SCREENSHOTS}message.png` });
@@ -270,9 +270,7 @@ describe("dashboard page in headless Chromium", () => {
     expect(await b.getQueueMessageCounts("jobs")).toMatchObject({ ready: 1, dead: 1 });
     const left = await b.getDeadLetters("jobs");
     expect(left.map((d) => d.message?.messageId)).toEqual([one.messageId]);
-    await expect
-      .poll(() => page.locator("tr[data-dead]").count(), { timeout: 15_000 })
-      .toBe(1);
+    await expect.poll(() => page.locator("tr[data-dead]").count(), { timeout: 15_000 }).toBe(1);
   });
 
   test("search by message id opens its detail", async () => {
@@ -307,7 +305,7 @@ describe("dashboard page in headless Chromium", () => {
     cleanups.push(() => s.close());
     const page = await open(s, "/");
     await page.getByRole("link", { name: "Workers" }).click();
-    const row = page.locator(`tr[data-worker="${b.keys.brokerId}"]`);
+    const row = page.locator(`tr[data-worker="${b.brokerId}"]`);
     await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
     expect(await row.locator("td").nth(2).textContent()).toBe("jobs");
     await page.screenshot({ path: `${SCREENSHOTS}workers.png` });

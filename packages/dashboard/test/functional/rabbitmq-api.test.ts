@@ -91,7 +91,9 @@ describe("dashboard API on RabbitMQ", () => {
     await w.stop();
     const s = await serve({ broker: b });
     cleanups.push(() => s.close());
-    const page = (await (await s.call(`/api/queues/${queue}/dead-letters?offset=1&limit=2`)).json()) as {
+    const page = (await (
+      await s.call(`/api/queues/${queue}/dead-letters?offset=1&limit=2`)
+    ).json()) as {
       total: number;
       items: { messageId: string; failedAt: number | null }[];
     };
@@ -100,7 +102,10 @@ describe("dashboard API on RabbitMQ", () => {
     expect(page.items.map((i) => i.messageId)).toEqual([ids[1], ids[2]]);
     expect(page.items[0]!.failedAt!).toBeGreaterThanOrEqual(before);
 
-    const one = await s.call(`/api/queues/${queue}/dead-letters/requeue`, scriptPost({ ids: [ids[1]] }));
+    const one = await s.call(
+      `/api/queues/${queue}/dead-letters/requeue`,
+      scriptPost({ ids: [ids[1]] }),
+    );
     expect(await one.json()).toEqual({ requeued: 1, notFound: 0 });
     await expect
       .poll(async () => (await b.getQueueMessageCounts(queue)).ready, { timeout: 10_000 })
@@ -109,7 +114,10 @@ describe("dashboard API on RabbitMQ", () => {
       items: { messageId: string }[];
     };
     expect(left.items.map((i) => i.messageId)).toEqual([ids[0], ids[2]]);
-    const unknown = await s.call(`/api/queues/${queue}/dead-letters/purge`, scriptPost({ ids: ["nope"] }));
+    const unknown = await s.call(
+      `/api/queues/${queue}/dead-letters/purge`,
+      scriptPost({ ids: ["nope"] }),
+    );
     expect(unknown.status).toBe(404);
 
     const workers = await s.call("/api/workers");

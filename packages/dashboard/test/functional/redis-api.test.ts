@@ -98,7 +98,10 @@ describe("dashboard API on Redis", () => {
     expect(times.at(-1)!).toBeGreaterThanOrEqual(before);
     expect(page.items[0]!.error).toContain("boom");
 
-    const one = await s.call("/api/queues/jobs/dead-letters/requeue", scriptPost({ ids: [ids[1]] }));
+    const one = await s.call(
+      "/api/queues/jobs/dead-letters/requeue",
+      scriptPost({ ids: [ids[1]] }),
+    );
     expect(await one.json()).toEqual({ requeued: 1, notFound: 0 });
     expect(await b.getQueueMessageCounts("jobs")).toMatchObject({ ready: 1, dead: 2 });
     const consumer = b.consume("jobs", { prefetch: 1, timeout: 100 });
@@ -108,7 +111,10 @@ describe("dashboard API on Redis", () => {
     await consumer.ack(got[0]!);
     await consumer.close();
 
-    const unknown = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost({ ids: ["nope"] }));
+    const unknown = await s.call(
+      "/api/queues/jobs/dead-letters/purge",
+      scriptPost({ ids: ["nope"] }),
+    );
     expect(unknown.status).toBe(404);
     const some = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost({ ids: [ids[0]] }));
     expect(await some.json()).toEqual({ purged: 1, notFound: 0 });
@@ -141,7 +147,7 @@ describe("dashboard API on Redis", () => {
       lastSeen: number;
       queues: string[];
     }[];
-    const mine = workers.find((x) => x.id === b.keys.brokerId);
+    const mine = workers.find((x) => x.id === b.brokerId);
     expect(mine).toMatchObject({ queues: ["jobs"] });
     expect(Math.abs(Date.now() - mine!.lastSeen)).toBeLessThan(60_000);
   });

@@ -158,12 +158,17 @@ describe("dashboard actions on StubBroker", () => {
     });
     expect(page.items[0]!.error).toContain("boom");
     expect(page.items[0]!.failedAt as number).toBeGreaterThanOrEqual(before);
-    const rest = (await (await s.call("/api/queues/jobs/dead-letters?offset=2&limit=2")).json()) as {
+    const rest = (await (
+      await s.call("/api/queues/jobs/dead-letters?offset=2&limit=2")
+    ).json()) as {
       items: { messageId: string }[];
     };
     expect(rest.items.map((i) => i.messageId)).toEqual([ids[0]]);
 
-    const one = await s.call("/api/queues/jobs/dead-letters/requeue", scriptPost({ ids: [ids[1]] }));
+    const one = await s.call(
+      "/api/queues/jobs/dead-letters/requeue",
+      scriptPost({ ids: [ids[1]] }),
+    );
     expect(await one.json()).toEqual({ requeued: 1, notFound: 0 });
     expect(await broker.getQueueMessageCounts("jobs")).toMatchObject({ ready: 1, dead: 2 });
     const consumer = broker.consume("jobs");
@@ -172,10 +177,16 @@ describe("dashboard actions on StubBroker", () => {
     await consumer.ack(back!);
     await consumer.close();
 
-    const unknown = await s.call("/api/queues/jobs/dead-letters/requeue", scriptPost({ ids: ["nope"] }));
+    const unknown = await s.call(
+      "/api/queues/jobs/dead-letters/requeue",
+      scriptPost({ ids: ["nope"] }),
+    );
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ code: "TASKQ_UNKNOWN_MESSAGE" });
-    const purged = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost({ ids: [ids[0], "nope"] }));
+    const purged = await s.call(
+      "/api/queues/jobs/dead-letters/purge",
+      scriptPost({ ids: [ids[0], "nope"] }),
+    );
     expect(await purged.json()).toEqual({ purged: 1, notFound: 1 });
     const left = (await (await s.call("/api/queues/jobs/dead-letters")).json()) as {
       items: { messageId: string }[];
