@@ -50,8 +50,10 @@ await fill(READY, (p, i) => {
   p.hset(k.messages("big"), m.messageId, Buffer.from(m.encode()));
   p.rpush(k.queue("big"), m.messageId);
 });
+const deadIds = [];
 await fill(DEAD, (p, i) => {
   const m = body(i);
+  if (i === 0 || i === DEAD - 1) deadIds.push(m.messageId);
   p.zadd(k.dead("big"), Date.now() - DEAD + i, m.messageId);
   p.hset(k.deadMessages("big"), m.messageId, Buffer.from(m.encode()));
 });
@@ -131,6 +133,23 @@ await time(`/api/messages/${ids[ids.length - 1]}`);
 await time("/api/workers");
 await time("/api/events", firstEvent);
 await time("/", (res) => res.text());
+// Requeue by id (a POST, once each): the newest dead letter is found in the first read, the
+// oldest only after reading all 100,000 (1,000 per round trip).
+for (const [label, id] of [
+  ["newest", deadIds[1]],
+  ["oldest", deadIds[0]],
+]) {
+  const s = performance.now();
+  const res = await fetch(`${base}/api/queues/big/dead-letters/requeue`, {
+    method: "POST",
+    headers: { "x-taskq-dashboard": "1", "content-type": "application/json" },
+    body: JSON.stringify({ ids: [id] }),
+  });
+  const answer = await res.json();
+  rows.push(
+    `| \`POST …/dead-letters/requeue\` \`{ ids: [the ${label}] }\` (once) | ${(performance.now() - s).toFixed(1)} | ${JSON.stringify(answer)} |`,
+  );
+}
 console.log(`\n${CALLS} calls each, ${READY} ready, ${DEAD} dead, ${ids.length} states (ms):\n`);
 console.log("| Endpoint | p50 | p99 |\n| --- | --- | --- |");
 console.log(rows.join("\n"));

@@ -139,7 +139,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       return;
     }
     if ((method === "GET" || method === "HEAD") && isPagePath(path)) {
-      servePage(res, path, readOnly);
+      servePage(res, path, readOnly, cancel !== undefined);
       return;
     }
     const { route, params } = match(path, method);

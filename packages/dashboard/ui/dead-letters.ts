@@ -14,6 +14,13 @@ interface DeadLetter {
 
 const PAGE = 50;
 
+/** A traceback folded to its first line; the rest one click away. */
+function Traceback(props: { text: string }) {
+  const [first, ...rest] = props.text.split("\n");
+  if (rest.length === 0) return html`<code>${first}</code>`;
+  return html`<details class="traceback"><summary>${first}</summary><pre>${rest.join("\n")}</pre></details>`;
+}
+
 export function DeadLetters(props: { queue: string }) {
   const q = encodeURIComponent(props.queue);
   const [offset, setOffset] = useState(0);
@@ -60,7 +67,7 @@ export function DeadLetters(props: { queue: string }) {
           </p>`
     }
     <table>
-      <thead><tr><th>Message</th><th>Actor</th><th>Arguments</th><th>Failed</th><th>Error</th>${readOnly ? null : html`<th>Actions</th>`}</tr></thead>
+      <thead><tr><th>Message</th><th>Actor</th><th>Arguments</th><th>Failed</th>${readOnly ? null : html`<th>Actions</th>`}<th>Error</th></tr></thead>
       <tbody>
         ${page.items.map(
           (d) => html`<tr data-dead=${d.messageId}>
@@ -68,15 +75,15 @@ export function DeadLetters(props: { queue: string }) {
             <td>${d.actorName ?? "(undecodable)"}</td>
             <td><code class="args">${d.raw ?? JSON.stringify({ args: d.args, kwargs: d.kwargs })}</code></td>
             <td>${when(d.failedAt)}</td>
-            <td><pre class="traceback">${d.error ?? ""}</pre></td>
             ${
               readOnly
                 ? null
-                : html`<td>
+                : html`<td class="actions">
                     <button onClick=${() => act("requeue", d.messageId)}>Requeue</button>
                     <button onClick=${() => act("purge", d.messageId)}>Purge</button>
                   </td>`
             }
+            <td><${Traceback} text=${d.error ?? ""} /></td>
           </tr>`,
         )}
       </tbody>

@@ -4,6 +4,8 @@ import { html } from "htm/preact";
 import { useEffect } from "preact/hooks";
 
 export const readOnly = document.documentElement.dataset.readOnly === "true";
+/** Whether the dashboard was given the Cancel middleware: no Cancel buttons otherwise. */
+export const canCancel = !readOnly && document.documentElement.dataset.cancel === "true";
 // <base href> points at the mount point: every URL below is relative to it.
 export const base = new URL(document.baseURI);
 

@@ -1,6 +1,6 @@
 import { html } from "htm/preact";
 import { useCallback, useEffect, useState } from "preact/hooks";
-import { ApiError, api, confirmed, json, Link, Problem, readOnly, useEvent, when } from "./lib.js";
+import { ApiError, api, canCancel, confirmed, json, Link, Problem, useEvent, when } from "./lib.js";
 
 const STATUSES = ["pending", "started", "success", "failure", "skipped", "canceled"];
 const CANCELABLE = new Set(["pending", "started"]);
@@ -94,7 +94,7 @@ export function MessageList() {
         ? html`<p>Loading…</p>`
         : html`<p role="status">${page.total} message(s)</p>
             <table>
-              <thead><tr><th>Message</th><th>Status</th><th>Actor</th><th>Queue</th><th>Enqueued</th>${readOnly ? null : html`<th>Actions</th>`}</tr></thead>
+              <thead><tr><th>Message</th><th>Status</th><th>Actor</th><th>Queue</th><th>Enqueued</th>${canCancel ? html`<th>Actions</th>` : null}</tr></thead>
               <tbody>
                 ${page.items.map(
                   (m) => html`<tr data-message=${m.messageId}>
@@ -102,13 +102,13 @@ export function MessageList() {
                     <td data-field="status">${m.status}</td><td>${m.actorName}</td><td>${m.queueName}</td>
                     <td>${when(m.enqueuedAt)}</td>
                     ${
-                      readOnly
-                        ? null
-                        : html`<td>${
+                      canCancel
+                        ? html`<td>${
                             CANCELABLE.has(m.status)
                               ? html`<button onClick=${() => cancel(m.messageId)}>Cancel</button>`
                               : null
                           }</td>`
+                        : null
                     }
                   </tr>`,
                 )}
@@ -199,7 +199,7 @@ export function MessageDetail(props: { id: string }) {
     ${note === "" ? null : html`<p class="note">${note}</p>`}
     <p>
       Status: <strong data-field="status">${status}</strong>
-      ${!readOnly && CANCELABLE.has(status) ? html` <button onClick=${cancel}>Cancel</button>` : null}
+      ${canCancel && CANCELABLE.has(status) ? html` <button onClick=${cancel}>Cancel</button>` : null}
     </p>
     <table class="fields">
       <tbody>

@@ -288,6 +288,8 @@ describe("dashboard page in headless Chromium", () => {
       .poll(() => page.locator('[data-field="status"]').textContent(), { timeout: 15_000 })
       .toBe("started");
     expect(new URL(page.url()).pathname).toBe("/messages/abc-123");
+    // Started, but the dashboard has no Cancel middleware: no button that could only fail.
+    expect(await page.getByRole("button", { name: "Cancel" }).count()).toBe(0);
     await page.getByLabel("Message id").fill("nope");
     await page.getByRole("button", { name: "Find" }).click();
     await expect
