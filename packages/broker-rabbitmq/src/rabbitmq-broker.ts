@@ -2,6 +2,8 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetterInfo,
+  DeadLetterListOptions,
+  DeadLetterSelection,
   JoinOptions,
   Message,
   MessageProxy,
@@ -12,18 +14,21 @@ import {
   Broker,
   ConnectionError,
   ConnectionFailed,
+  deadLetterPaging,
   dqName,
   getCurrentMessage,
+  InvalidArgument,
   lazyLogger,
-  Message as MessageClass,
   QueueJoinTimeout,
   qName,
   renderBounded,
+  selectedDeadLetterIds,
   validateOptions,
   xqName,
 } from "@taskq/core";
-import type { Channel } from "amqplib";
+import type { Channel, GetMessage } from "amqplib";
 import { AmqpConnection } from "./connection.js";
+import { DEAD_LETTER_SCAN_LIMIT, deadLetterInfo } from "./dead-letters.js";
 import { LogThrottle } from "./log-throttle.js";
 import type { QueueType, RabbitmqBrokerOptions } from "./options.js";
 import { checkTimeout, resolveOptions } from "./options.js";
@@ -289,27 +294,30 @@ export class RabbitmqBroker extends Broker {
     await ch.close();
   }
 
-  /** Reads up to `limit` dead letters and puts them back where they were (unacked, then released). */
+  /**
+   * Reads `offset + limit` dead letters (at most DEAD_LETTER_SCAN_LIMIT, 10,000) and puts them
+   * back where they were (unacked, then released). Always oldest first: RabbitMQ hands a queue
+   * out in order only, so `newestFirst` would mean reading all of it.
+   */
   override async getDeadLetters(
     queueName: string,
-    options: { limit?: number } = {},
+    options: DeadLetterListOptions = {},
   ): Promise<DeadLetterInfo[]> {
+    const { offset, limit } = deadLetterPaging("getDeadLetters", options);
+    const end = offset + limit;
+    if (options.limit !== undefined && end > DEAD_LETTER_SCAN_LIMIT)
+      throw new InvalidArgument(
+        `getDeadLetters: RabbitMQ reads dead letters in order, so offset + limit must be at most ${DEAD_LETTER_SCAN_LIMIT}, got ${end}`,
+      );
     const q = qName(queueName);
     await this.topology.ensure(q, () => this.admin());
     const ch = await (await this.connection.get()).createChannel();
     const out: DeadLetterInfo[] = [];
     try {
-      while (out.length < (options.limit ?? Number.POSITIVE_INFINITY)) {
+      for (let seen = 0; seen < end; seen++) {
         const got = await ch.get(xqName(q), { noAck: false });
         if (got === false) break;
-        const text = got.content.toString("utf8");
-        let message: Message | null = null;
-        try {
-          message = MessageClass.decode(got.content);
-        } catch {
-          // Shown raw: it died because it does not decode.
-        }
-        out.push({ id: String(got.fields.deliveryTag), message, data: text });
+        if (seen >= offset) out.push(deadLetterInfo(got));
       }
     } finally {
       // Closing without acking hands them all back, in their order.
@@ -318,35 +326,71 @@ export class RabbitmqBroker extends Broker {
     return out;
   }
 
-  /** Moves each dead letter back to its queue: confirmed there before it leaves `<q>.XQ`. */
-  override async requeueDeadLetters(queueName: string): Promise<number> {
+  /**
+   * Moves dead letters back to their queue: each confirmed there before it leaves `<q>.XQ`.
+   * With `ids`, one pass reads up to DEAD_LETTER_SCAN_LIMIT (10,000) dead letters, moves the
+   * chosen ones and hands the rest back in order; ids further in are not found.
+   */
+  override async requeueDeadLetters(
+    queueName: string,
+    options: DeadLetterSelection = {},
+  ): Promise<number> {
+    const ids = selectedDeadLetterIds("requeueDeadLetters", options);
+    return this.passOverDeadLetters(queueName, ids, async (ch, got) => {
+      await this.publisher.publish({
+        queueName: qName(queueName),
+        body: got.content,
+        priority: got.properties.priority,
+      }).confirmed;
+      ch.ack(got);
+    });
+  }
+
+  /** Deletes dead letters: all at once, or (with `ids`) by one bounded pass as for requeue. */
+  override async purgeDeadLetters(
+    queueName: string,
+    options: DeadLetterSelection = {},
+  ): Promise<number> {
+    const ids = selectedDeadLetterIds("purgeDeadLetters", options);
+    const q = qName(queueName);
+    if (ids === undefined) {
+      await this.topology.ensure(q, () => this.admin());
+      const ch = await this.admin();
+      return (await ch.purgeQueue(xqName(q))).messageCount;
+    }
+    return this.passOverDeadLetters(queueName, ids, async (ch, got) => {
+      ch.ack(got);
+    });
+  }
+
+  /** Reads dead letters in order and hands the chosen ones (all without ids) to `take`. */
+  private async passOverDeadLetters(
+    queueName: string,
+    ids: Set<string> | undefined,
+    take: (ch: Channel, got: GetMessage) => Promise<void>,
+  ): Promise<number> {
+    if (ids !== undefined && ids.size === 0) return 0;
     const q = qName(queueName);
     await this.topology.ensure(q, () => this.admin());
     const ch = await (await this.connection.get()).createChannel();
-    let moved = 0;
+    let taken = 0;
     try {
-      for (;;) {
+      for (let seen = 0; ids === undefined || seen < DEAD_LETTER_SCAN_LIMIT; seen++) {
         const got = await ch.get(xqName(q), { noAck: false });
         if (got === false) break;
-        await this.publisher.publish({
-          queueName: q,
-          body: got.content,
-          priority: got.properties.priority,
-        }).confirmed;
-        ch.ack(got);
-        moved++;
+        if (ids !== undefined) {
+          const id = deadLetterInfo(got).message?.messageId;
+          if (id === undefined || !ids.delete(id)) continue;
+        }
+        await take(ch, got);
+        taken++;
+        if (ids !== undefined && ids.size === 0) break;
       }
     } finally {
+      // What was read and not taken goes back to the queue, in order, when the channel closes.
       await ch.close().catch(() => {});
     }
-    return moved;
-  }
-
-  override async purgeDeadLetters(queueName: string): Promise<number> {
-    const q = qName(queueName);
-    await this.topology.ensure(q, () => this.admin());
-    const ch = await this.admin();
-    return (await ch.purgeQueue(xqName(q))).messageCount;
+    return taken;
   }
 
   /**

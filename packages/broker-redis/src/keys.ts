@@ -14,8 +14,13 @@ export class Keys {
     this.namespace = namespace;
     this.brokerId = brokerId;
     this.heartbeats = `${namespace}:__heartbeats__`;
-    this.registry = `${namespace}:__ackqueues__.${brokerId}`;
+    this.registry = this.registryOf(brokerId);
     this.paused = `${namespace}:__paused__`;
+  }
+
+  /** The registry of any worker: the queues it holds acks on. */
+  registryOf(brokerId: string): string {
+    return `${this.namespace}:__ackqueues__.${brokerId}`;
   }
 
   /** List of message ids waiting on a queue (or delay queue). */

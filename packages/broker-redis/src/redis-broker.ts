@@ -5,11 +5,14 @@ import type {
   DataQueue,
   DataQueueOptions,
   DeadLetterInfo,
+  DeadLetterListOptions,
+  DeadLetterSelection,
   JoinOptions,
   Message,
   MessageProxy,
   PingOptions,
   QueueMessageCounts,
+  WorkerInfo,
 } from "@taskq/core";
 import {
   Broker,
@@ -36,6 +39,7 @@ import { RedisDataQueue } from "./redis-data-queue.js";
 import type { ScriptClient } from "./scripts.js";
 import { withScripts } from "./scripts.js";
 import { WakeUps } from "./wake-ups.js";
+import { listWorkers } from "./workers.js";
 
 const ENQUEUE_CHUNK = 100;
 const JOIN_INTERVAL = 50;
@@ -389,17 +393,32 @@ export class RedisBroker extends Broker {
 
   override getDeadLetters(
     queueName: string,
-    options: { limit?: number } = {},
+    options: DeadLetterListOptions = {},
   ): Promise<DeadLetterInfo[]> {
-    return this.deadLetters.list(queueName, options.limit);
+    return this.deadLetters.list(queueName, options);
   }
 
-  override requeueDeadLetters(queueName: string): Promise<number> {
-    return this.deadLetters.requeue(queueName);
+  /**
+   * With `ids`, the newest DEAD_LETTER_ID_SCAN_LIMIT (100,000) dead letters are searched for
+   * them (dead letters are stored under the broker's own ids).
+   */
+  override requeueDeadLetters(
+    queueName: string,
+    options: DeadLetterSelection = {},
+  ): Promise<number> {
+    return this.deadLetters.requeue(queueName, options);
   }
 
-  override purgeDeadLetters(queueName: string): Promise<number> {
-    return this.deadLetters.purge(queueName);
+  override purgeDeadLetters(queueName: string, options: DeadLetterSelection = {}): Promise<number> {
+    return this.deadLetters.purge(queueName, options);
+  }
+
+  /**
+   * The workers whose heartbeat is younger than `heartbeatTimeout`, with the queues in their
+   * registry (the queues they fetched from), most recently seen first.
+   */
+  override listWorkers(options: { limit?: number } = {}): Promise<WorkerInfo[]> {
+    return listWorkers(this.connection, this.keys, this.heartbeatTimeout, options.limit);
   }
 
   /**

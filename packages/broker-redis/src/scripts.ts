@@ -57,6 +57,15 @@ export interface ScriptCommands {
     messages: string,
     channel: string,
   ): Promise<number>;
+  taskqPickDead(
+    dead: string,
+    deadMessages: string,
+    queue: string,
+    messages: string,
+    mode: "requeue" | "purge",
+    channel: string,
+    ...ids: string[]
+  ): Promise<number>;
 }
 
 export type ScriptClient = Redis & ScriptCommands;
@@ -70,6 +79,7 @@ const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqMaintenance", "maintenance", 1],
   ["taskqRequeueDead", "requeue-dead", 4],
   ["taskqExpireDead", "expire-dead", 2],
+  ["taskqPickDead", "pick-dead", 4],
 ];
 
 const INCLUDE = /^--!include (\S+)$/gm;

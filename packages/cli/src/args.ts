@@ -48,6 +48,8 @@ export const HELP = `Usage: taskq <module...> [options]
        taskq schedules <module...> [--path DIR]   (list them: next and last run)
        taskq status <module> <message-id> [--json] (a message's state)
        taskq cancel <module> <message-id>...      (cancel messages)
+       taskq dashboard <module> [--port 9181] [--host 127.0.0.1] [--read-only]
+                                                  (serve the web dashboard and its HTTP API)
 
 Run taskq workers for the actors the modules declare. A module sets the broker
 (setBroker) and declares actors; .js, .mjs and .cjs files load as they are, .ts

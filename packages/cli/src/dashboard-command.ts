@@ -33,7 +33,7 @@ async function loadDashboard(): Promise<typeof import("@taskq/dashboard")> {
 
 /**
  * `taskq dashboard <module>`: serve `@taskq/dashboard` for the module's broker, its
- * MessageState middleware (when it has one) and its `scheduler` export, on loopback by
+ * MessageState and Cancel middleware (when it has them) and its `scheduler` export, on loopback by
  * default, until SIGTERM or SIGINT (exit 0).
  */
 export async function dashboardCommand(argv: string[]): Promise<number> {
@@ -64,11 +64,17 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
     hasMethods(v, "list", "trigger", "start"),
   );
   const states = broker.middleware.find((m) => hasMethods(m, "get", "list", "count", "waitFor"));
+  // Core brands its Cancel middleware with a registered symbol, so this finds it whether the
+  // module loaded core's ESM or CJS build.
+  const cancel = broker.middleware.find(
+    (m) => (m as unknown as Record<symbol, unknown>)[Symbol.for("@taskq/core.Cancel")] === true,
+  );
   const handler = createDashboard({
     broker,
     readOnly: values["read-only"],
     ...(scheduler === undefined ? {} : { scheduler: scheduler as never }),
     ...(states === undefined ? {} : { states: states as never }),
+    ...(cancel === undefined ? {} : { cancel: cancel as never }),
   });
   const server = createServer(handler);
   try {

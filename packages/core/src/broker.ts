@@ -66,6 +66,40 @@ export interface DeadLetterInfo {
   message: Message | null;
   /** The raw text, for what does not decode. */
   data: string;
+  /** When it was dead-lettered (ms since the epoch), where the broker records it. */
+  failedAt?: number;
+}
+
+/** Options of `broker.getDeadLetters`. */
+export interface DeadLetterListOptions {
+  /** Dead letters to skip first. Default 0. */
+  offset?: number;
+  /** Most dead letters to return. Default: all (operators' tools on small queues). */
+  limit?: number;
+  /**
+   * List the newest first. StubBroker and RedisBroker honour it; RabbitMQ can only read its
+   * dead-letter queue in order and lists oldest first whatever this says.
+   */
+  newestFirst?: boolean;
+}
+
+/** Options of `broker.requeueDeadLetters` and `broker.purgeDeadLetters`. */
+export interface DeadLetterSelection {
+  /**
+   * Only the dead letters of these message ids; ids that are not dead letters of the queue
+   * are passed over (the count tells how many were found). Absent: every dead letter.
+   */
+  ids?: readonly string[];
+}
+
+/** A worker process alive by its heartbeat (`broker.listWorkers`). */
+export interface WorkerInfo {
+  /** The broker id the worker beats with. */
+  id: string;
+  /** Its last heartbeat (ms since the epoch). */
+  lastSeen: number;
+  /** The queues it has fetched from (the queues it consumes), sorted. */
+  queues: string[];
 }
 
 /** Names the actor options every broker accepts, whatever its middleware. */
@@ -620,23 +654,35 @@ export abstract class Broker {
    */
   async ping(_options: PingOptions = {}): Promise<void> {}
 
-  /** The dead letters of a queue, oldest first (operators' tools). */
+  /** The dead letters of a queue, oldest first unless `newestFirst` (operators' tools). */
   async getDeadLetters(
     _queueName: string,
-    _options: { limit?: number } = {},
+    _options: DeadLetterListOptions = {},
   ): Promise<DeadLetterInfo[]> {
     throw new BrokerError(`${this.constructor.name} cannot list dead letters`);
   }
 
-  /** Put a queue's dead letters back on the queue; resolves to how many. */
-  async requeueDeadLetters(_queueName: string): Promise<number> {
+  /**
+   * Put a queue's dead letters (all, or those of `ids`) back on their queue, each keeping its
+   * message id; resolves to how many were put back.
+   */
+  async requeueDeadLetters(
+    _queueName: string,
+    _options: DeadLetterSelection = {},
+  ): Promise<number> {
     throw new BrokerError(`${this.constructor.name} cannot requeue dead letters`);
   }
 
-  /** Delete a queue's dead letters; resolves to how many. */
-  async purgeDeadLetters(_queueName: string): Promise<number> {
+  /** Delete a queue's dead letters (all, or those of `ids`); resolves to how many. */
+  async purgeDeadLetters(_queueName: string, _options: DeadLetterSelection = {}): Promise<number> {
     throw new BrokerError(`${this.constructor.name} cannot purge dead letters`);
   }
+
+  /**
+   * The workers alive by their heartbeats, most recently seen first, at most `limit` (default
+   * 1000). Optional: only brokers that keep heartbeats (Redis) have it.
+   */
+  listWorkers?(options?: { limit?: number }): Promise<WorkerInfo[]>;
 
   /**
    * A queue of plain JSON items with batch reads, leases and dead items (rpqueue's `Data`);

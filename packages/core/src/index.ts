@@ -15,10 +15,13 @@ export { computeBackoff } from "./backoff.js";
 export type {
   BrokerOptions,
   DeadLetterInfo,
+  DeadLetterListOptions,
+  DeadLetterSelection,
   EnqueueOptions,
   JoinOptions,
   PingOptions,
   QueueMessageCounts,
+  WorkerInfo,
 } from "./broker.js";
 export { Broker } from "./broker.js";
 export { LocalBroker } from "./brokers/local-broker.js";
@@ -63,6 +66,7 @@ export type {
   DataRefreshOptions,
 } from "./data-queue.js";
 export { DataQueue } from "./data-queue.js";
+export { deadLetterPaging, selectedDeadLetterIds } from "./dead-letters.js";
 export type { Encoder } from "./encoder.js";
 export {
   assertJsonable,

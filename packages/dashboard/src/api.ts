@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type Broker, Message } from "@taskq/core";
+import { type Broker, cancel, Message } from "@taskq/core";
 import { HttpError, intParam, readJsonObject, sendJson } from "./http.js";
 import { deadLetterItem, queueSummaries } from "./queues.js";
 import {
+  type DashboardCancel,
   type DashboardMessageStatus,
   type DashboardScheduler,
   type DashboardStateFilter,
@@ -18,6 +19,7 @@ export interface RouteContext {
   query: URLSearchParams;
   broker: Broker;
   states: DashboardStates | undefined;
+  cancel: DashboardCancel | undefined;
   scheduler: DashboardScheduler | undefined;
 }
 
@@ -57,6 +59,8 @@ function stateFilter(query: URLSearchParams): DashboardStateFilter {
   if (actor !== null && actor !== "") filter.actorName = actor;
   const queue = query.get("queue");
   if (queue !== null && queue !== "") filter.queueName = queue;
+  const composition = query.get("composition");
+  if (composition !== null && composition !== "") filter.compositionId = composition;
   return filter;
 }
 
@@ -65,20 +69,41 @@ async function bodyIds(req: IncomingMessage): Promise<string[] | undefined> {
   const body = await readJsonObject(req);
   const ids = body.ids;
   if (ids === undefined) return undefined;
-  if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string"))
-    throw new HttpError(400, "TASKQ_INVALID_ARGUMENT", "ids must be an array of message ids");
+  if (
+    !Array.isArray(ids) ||
+    ids.length > MAX_PAGE ||
+    ids.some((id) => typeof id !== "string" || id === "")
+  )
+    throw new HttpError(
+      400,
+      "TASKQ_INVALID_ARGUMENT",
+      `ids must be an array of at most ${MAX_PAGE} message ids`,
+    );
   return ids as string[];
 }
 
-function refuseIds(ids: string[] | undefined, action: string): void {
-  // Brokers only move or delete a queue's dead letters all at once for now: doing all when
-  // a few were asked for would lose data the user meant to keep.
-  if (ids !== undefined)
+/** Requeue or purge dead letters; chosen ids none of which is a dead letter of the queue: 404. */
+async function pickDeadLetters(ctx: RouteContext, action: "requeue" | "purge"): Promise<void> {
+  const { req, res, broker, params } = ctx;
+  const queue = declaredQueue(broker, params[0]!);
+  const ids = await bodyIds(req);
+  const options = ids === undefined ? {} : { ids };
+  const done =
+    action === "requeue"
+      ? await broker.requeueDeadLetters(queue, options)
+      : await broker.purgeDeadLetters(queue, options);
+  if (ids !== undefined && ids.length > 0 && done === 0)
     throw new HttpError(
-      501,
-      "TASKQ_NOT_SUPPORTED",
-      `This broker can only ${action} all dead letters of a queue; send no ids`,
+      404,
+      "TASKQ_UNKNOWN_MESSAGE",
+      `No dead letter of ${queue} with id ${ids.map((id) => JSON.stringify(id)).join(", ")}`,
     );
+  const key = action === "requeue" ? "requeued" : "purged";
+  sendJson(
+    res,
+    200,
+    ids === undefined ? { [key]: done } : { [key]: done, notFound: ids.length - done },
+  );
 }
 
 async function resultOf(broker: Broker, state: Record<string, unknown>): Promise<object> {
@@ -125,35 +150,27 @@ export const routes: Route[] = [
     pattern: /^\/api\/queues\/([^/]+)\/dead-letters$/,
     async run({ res, broker, params, query }) {
       const queue = declaredQueue(broker, params[0]!);
-      const offset = intParam(query, "offset", 0, 0, 1_000_000);
+      const offset = intParam(query, "offset", 0, 0, Number.MAX_SAFE_INTEGER);
       const limit = intParam(query, "limit", 50, 1, MAX_PAGE);
       // Count first: RabbitMQ lists dead letters by fetching them, and they leave its count
       // while held.
       const counts = await broker.getQueueMessageCounts(queue);
-      const letters = await broker.getDeadLetters(queue, { limit: offset + limit });
+      const letters = await broker.getDeadLetters(queue, { offset, limit, newestFirst: true });
       sendJson(res, 200, {
         total: counts.dead,
-        items: letters.slice(offset).map((l) => deadLetterItem(queue, l)),
+        items: letters.map((l) => deadLetterItem(queue, l)),
       });
     },
   },
   {
     method: "POST",
     pattern: /^\/api\/queues\/([^/]+)\/dead-letters\/requeue$/,
-    async run({ req, res, broker, params }) {
-      const queue = declaredQueue(broker, params[0]!);
-      refuseIds(await bodyIds(req), "requeue");
-      sendJson(res, 200, { requeued: await broker.requeueDeadLetters(queue) });
-    },
+    run: (ctx) => pickDeadLetters(ctx, "requeue"),
   },
   {
     method: "POST",
     pattern: /^\/api\/queues\/([^/]+)\/dead-letters\/purge$/,
-    async run({ req, res, broker, params }) {
-      const queue = declaredQueue(broker, params[0]!);
-      refuseIds(await bodyIds(req), "purge");
-      sendJson(res, 200, { purged: await broker.purgeDeadLetters(queue) });
-    },
+    run: (ctx) => pickDeadLetters(ctx, "purge"),
   },
   {
     method: "POST",
@@ -227,6 +244,35 @@ export const routes: Route[] = [
           `No message with id ${JSON.stringify(id)}`,
         );
       sendJson(res, 200, { ...state, ...(await resultOf(broker, state)) });
+    },
+  },
+  {
+    method: "POST",
+    pattern: /^\/api\/messages\/([^/]+)\/cancel$/,
+    async run({ res, states, cancel: canceler, broker, params }) {
+      if (canceler === undefined) throw notConfigured("Cancel (the Cancel middleware)");
+      const id = params[0]!;
+      if (states !== undefined && (await states.get(id)) === undefined)
+        throw new HttpError(
+          404,
+          "TASKQ_UNKNOWN_MESSAGE",
+          `No message with id ${JSON.stringify(id)}`,
+        );
+      const [outcome] = await cancel([id], { broker });
+      sendJson(res, 200, outcome);
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/api\/workers$/,
+    async run({ res, broker }) {
+      if (broker.listWorkers === undefined)
+        throw new HttpError(
+          501,
+          "TASKQ_NOT_SUPPORTED",
+          `Listing workers is not available on this broker (${broker.constructor.name} keeps no heartbeats)`,
+        );
+      sendJson(res, 200, await broker.listWorkers({ limit: 1000 }));
     },
   },
 ];

@@ -5,7 +5,8 @@ import { serveEvents } from "./events.js";
 import { type AuthPredicate, type BasicAuth, checkAuth, checkSameOrigin } from "./guard.js";
 import { HttpError, sendError } from "./http.js";
 import { isPagePath, servePage, serveScript } from "./page.js";
-import type { DashboardScheduler, DashboardStates } from "./sources.js";
+import type { DashboardCancel, DashboardScheduler, DashboardStates } from "./sources.js";
+import { StateFeed } from "./state-feed.js";
 
 /** Options of `createDashboard`. */
 export interface DashboardOptions {
@@ -13,6 +14,11 @@ export interface DashboardOptions {
   broker: Broker;
   /** The `MessageState` middleware: without it, `/api/messages` answers 501 "not configured". */
   states?: DashboardStates;
+  /**
+   * The `Cancel` middleware, on `broker`: without it, `POST /api/messages/:id/cancel` answers
+   * 501 "not configured".
+   */
+  cancel?: DashboardCancel;
   /** A `Scheduler` (`@taskq/scheduler`): without it, `/api/schedules` answers 501. */
   scheduler?: DashboardScheduler;
   /** Refuse every state change (403 `TASKQ_READ_ONLY`). Default false. */
@@ -87,6 +93,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   validateOptions("createDashboard", options, {
     broker: hasMethods("getDeclaredQueues", "getQueueMessageCounts"),
     states: hasMethods("get", "list", "count"),
+    cancel: (v) =>
+      v !== null &&
+      typeof v === "object" &&
+      typeof (v as { backend?: unknown }).backend === "object"
+        ? undefined
+        : "the Cancel middleware (new Cancel({ backend }))",
     scheduler: hasMethods("list", "trigger"),
     readOnly: optionChecks.boolean,
     auth: checkAuthOption,
@@ -94,7 +106,12 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   });
   if (options.broker === undefined)
     throw new InvalidArgument("createDashboard: broker is required");
-  const { broker, states, scheduler, auth } = options;
+  const { broker, states, cancel, scheduler, auth } = options;
+  if (cancel !== undefined && !broker.middleware.includes(cancel as never))
+    throw new InvalidArgument(
+      "createDashboard: cancel must be a Cancel middleware of the broker: broker.addMiddleware(cancel)",
+    );
+  const feed = states === undefined ? undefined : new StateFeed(states);
   const readOnly = options.readOnly ?? false;
   const mount = normalizeMount(options.mountPath);
 
@@ -114,7 +131,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         throw new HttpError(405, "TASKQ_METHOD_NOT_ALLOWED", "Use GET on /api/events", {
           allow: "GET",
         });
-      serveEvents(req, res, broker);
+      serveEvents(req, res, broker, feed);
       return;
     }
     if ((method === "GET" || method === "HEAD") && path === "/assets/app.js") {
@@ -122,7 +139,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       return;
     }
     if ((method === "GET" || method === "HEAD") && isPagePath(path)) {
-      servePage(res, path, readOnly);
+      servePage(res, path, readOnly, cancel !== undefined);
       return;
     }
     const { route, params } = match(path, method);
@@ -137,6 +154,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       query: url.searchParams,
       broker,
       states,
+      cancel,
       scheduler,
     };
     await route.run(ctx);

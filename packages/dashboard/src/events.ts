@@ -1,15 +1,22 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Broker } from "@taskq/core";
 import { queueSummaries } from "./queues.js";
+import type { StateFeed } from "./state-feed.js";
 
 /** How often the `counts` event is sent, ms. */
 export const COUNTS_INTERVAL_MS = 1000;
 
 /**
  * Server-Sent Events: a `counts` event `{ queues }` at once and every second while the client
- * stays. A failed read is sent as an `error` event rather than closing the stream.
+ * stays, and (with message states) a `state` event `{ messageId, status }` per change the
+ * feed sees. A failed read is sent as an `error` event rather than closing the stream.
  */
-export function serveEvents(req: IncomingMessage, res: ServerResponse, broker: Broker): void {
+export function serveEvents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  broker: Broker,
+  feed: StateFeed | undefined,
+): void {
   res.writeHead(200, {
     "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-store",
@@ -29,9 +36,11 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, broker: B
     }
     if (!closed) timer = setTimeout(tick, COUNTS_INTERVAL_MS);
   };
+  const unsubscribe = feed?.subscribe((change) => send("state", change));
   const stop = () => {
     closed = true;
     if (timer !== undefined) clearTimeout(timer);
+    unsubscribe?.();
   };
   req.on("close", stop);
   res.on("close", stop);

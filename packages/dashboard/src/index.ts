@@ -3,6 +3,7 @@ export { createDashboard } from "./dashboard.js";
 export type { AuthPredicate, BasicAuth } from "./guard.js";
 export type { DeadLetterItem, QueueSummary } from "./queues.js";
 export type {
+  DashboardCancel,
   DashboardMessageStatus,
   DashboardScheduler,
   DashboardStateFilter,

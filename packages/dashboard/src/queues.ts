@@ -51,7 +51,7 @@ export interface DeadLetterItem {
   kwargs: Record<string, unknown>;
   /** Its options as on the wire. */
   options: Record<string, unknown>;
-  /** When it died (ms since the epoch); `null`: brokers do not report it yet. */
+  /** When it died (ms since the epoch); `null` where the broker did not record it. */
   failedAt: number | null;
   /** Why it died: its `traceback` option, when it has one. */
   error?: string;
@@ -70,7 +70,7 @@ export function deadLetterItem(queueName: string, info: DeadLetterInfo): DeadLet
       args: [],
       kwargs: {},
       options: {},
-      failedAt: null,
+      failedAt: info.failedAt ?? null,
       raw: info.data,
     };
   const options = m.options as Record<string, unknown>;
@@ -82,8 +82,7 @@ export function deadLetterItem(queueName: string, info: DeadLetterInfo): DeadLet
     args: [...m.args],
     kwargs: { ...m.kwargs },
     options,
-    // Brokers do not expose when a message died yet (DeadLetterInfo has no time).
-    failedAt: null,
+    failedAt: info.failedAt ?? null,
   };
   if (typeof traceback === "string") item.error = traceback;
   return item;

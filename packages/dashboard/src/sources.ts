@@ -19,6 +19,8 @@ export interface DashboardStateFilter {
   actorName?: string;
   /** Only messages of this queue. */
   queueName?: string;
+  /** Only members of this group or pipeline. */
+  compositionId?: string;
 }
 
 /**
@@ -28,6 +30,8 @@ export interface DashboardStateFilter {
 export interface DashboardStates {
   /** The state of one message; `undefined` when unknown. */
   get(messageId: string): Promise<object | undefined>;
+  /** The states of several messages in one read, in order (optional: `get` each otherwise). */
+  getMany?(messageIds: readonly string[]): Promise<(object | undefined)[]>;
   /** One page of states matching the filter, newest first. */
   list(options: DashboardStateFilter & { offset: number; limit: number }): Promise<object[]>;
   /** How many states match the filter, whatever the paging. */
@@ -40,4 +44,13 @@ export interface DashboardScheduler {
   list(): Promise<object[]>;
   /** Send the schedule's message now. */
   trigger(name: string): Promise<{ messageId: string }>;
+}
+
+/**
+ * What the dashboard cancels messages through: core's `Cancel` middleware, which must be on
+ * the dashboard's broker (cancels go through core's `cancel(ids, { broker })`).
+ */
+export interface DashboardCancel {
+  /** Where the middleware keeps cancel marks. */
+  readonly backend: object;
 }

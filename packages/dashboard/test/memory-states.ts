@@ -9,7 +9,8 @@ export function memoryStates(states: Record<string, unknown>[]): DashboardStates
   const matches = (s: Record<string, unknown>, f: DashboardStateFilter) =>
     (f.status === undefined || s.status === f.status) &&
     (f.actorName === undefined || s.actorName === f.actorName) &&
-    (f.queueName === undefined || s.queueName === f.queueName);
+    (f.queueName === undefined || s.queueName === f.queueName) &&
+    (f.compositionId === undefined || s.compositionId === f.compositionId);
   return {
     get: async (id) => states.find((s) => s.messageId === id),
     count: async (f) => states.filter((s) => matches(s, f)).length,

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, test } from "vitest";
 import type { Running } from "../helpers.js";
-import { taskq, testEnv } from "../helpers.js";
+import { taskq, taskqDone, testEnv } from "../helpers.js";
 
 const running: Running[] = [];
 const files: string[] = [];
@@ -37,6 +37,32 @@ describe("taskq dashboard", () => {
     expect(events.status).toBe(200);
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
+  });
+
+  test("finds the module's MessageState and Cancel: a sent message is canceled through the API", async () => {
+    const env = testEnv();
+    files.push(env.TASKQ_TEST_OUT);
+    const sent = await taskqDone(["send", "lifecycle.mjs", "quick", "--args", "[1]"], env);
+    const id = /as message ([0-9a-f-]{36})/.exec(sent.output)![1]!;
+    const run = taskq(["dashboard", "lifecycle.mjs", "--port", "0"], env);
+    running.push(run);
+    await run.waitFor(/The dashboard is on http:\/\/127\.0\.0\.1:\d+\//);
+    const base = /The dashboard is on (http:\/\/127\.0\.0\.1:\d+)\//.exec(run.output())![1]!;
+    const res = await fetch(`${base}/api/messages/${id}/cancel`, {
+      method: "POST",
+      headers: { "x-taskq-dashboard": "1" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ messageId: id, outcome: "canceled", status: "pending" });
+    const state = (await (await fetch(`${base}/api/messages/${id}`)).json()) as { status: string };
+    expect(state.status).toBe("canceled");
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+  });
+
+  test("taskq --help lists the dashboard command", async () => {
+    const help = await taskqDone(["--help"], testEnv());
+    expect(help.output).toContain("taskq dashboard <module> [--port 9181] [--host 127.0.0.1]");
   });
 
   test("a bad --port is a usage error (exit 2) naming it", async () => {

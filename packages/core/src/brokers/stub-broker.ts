@@ -1,7 +1,15 @@
-import type { BrokerOptions, DeadLetterInfo, JoinOptions, QueueMessageCounts } from "../broker.js";
+import type {
+  BrokerOptions,
+  DeadLetterInfo,
+  DeadLetterListOptions,
+  DeadLetterSelection,
+  JoinOptions,
+  QueueMessageCounts,
+} from "../broker.js";
 import { Broker } from "../broker.js";
 import type { ConsumeOptions, Consumer, FetchOptions } from "../consumer.js";
 import type { DataQueue, DataQueueOptions } from "../data-queue.js";
+import { deadLetterPaging, selectedDeadLetterIds } from "../dead-letters.js";
 import { describeError } from "../error-text.js";
 import { DecodeError, QueueJoinTimeout, QueueNotFound } from "../errors.js";
 import { lazyLogger } from "../logger.js";
@@ -30,6 +38,8 @@ export interface DeadLetter {
    * that could not be enqueued, or the DecodeError.
    */
   exception: unknown;
+  /** When it was dead-lettered (ms since the epoch). */
+  failedAt?: number;
 }
 
 class StubQueue {
@@ -152,7 +162,7 @@ export class StubBroker extends Broker {
     return new StubConsumer(queueName, q, {
       finish: () => this.finish(q),
       bury: (letter) => {
-        this.dead.push(letter);
+        this.dead.push({ ...letter, failedAt: letter.failedAt ?? Date.now() });
         this.finish(q);
       },
     });
@@ -228,26 +238,38 @@ export class StubBroker extends Broker {
 
   override async getDeadLetters(
     queueName: string,
-    options: { limit?: number } = {},
+    options: DeadLetterListOptions = {},
   ): Promise<DeadLetterInfo[]> {
+    const { offset, limit, newestFirst } = deadLetterPaging("getDeadLetters", options);
     const base = qName(queueName);
-    return this.dead
-      .filter((d) => qName(d.queueName) === base)
-      .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
-      .map((d, i) => ({
-        id: String(i),
+    const mine = this.dead.filter((d) => qName(d.queueName) === base);
+    if (newestFirst) mine.reverse();
+    return mine.slice(offset, offset + limit).map((d) => {
+      const info: DeadLetterInfo = {
+        id: d.message?.messageId ?? String(this.dead.indexOf(d)),
         message: d.message,
         data: Buffer.from(d.data).toString("utf8"),
-      }));
+      };
+      if (d.failedAt !== undefined) info.failedAt = d.failedAt;
+      return info;
+    });
   }
 
-  override async requeueDeadLetters(queueName: string): Promise<number> {
+  override async requeueDeadLetters(
+    queueName: string,
+    options: DeadLetterSelection = {},
+  ): Promise<number> {
+    const ids = selectedDeadLetterIds("requeueDeadLetters", options);
     const base = qName(queueName);
     const q = this.queue(base);
     let moved = 0;
     for (let i = 0; i < this.dead.length; ) {
       const letter = this.dead[i]!;
-      if (qName(letter.queueName) !== base || letter.message === null) {
+      if (
+        qName(letter.queueName) !== base ||
+        letter.message === null ||
+        (ids !== undefined && !ids.has(letter.message.messageId))
+      ) {
         i++;
         continue;
       }
@@ -259,11 +281,20 @@ export class StubBroker extends Broker {
     return moved;
   }
 
-  override async purgeDeadLetters(queueName: string): Promise<number> {
+  override async purgeDeadLetters(
+    queueName: string,
+    options: DeadLetterSelection = {},
+  ): Promise<number> {
+    const ids = selectedDeadLetterIds("purgeDeadLetters", options);
     const base = qName(queueName);
     const before = this.dead.length;
-    for (let i = this.dead.length - 1; i >= 0; i--)
-      if (qName(this.dead[i]!.queueName) === base) this.dead.splice(i, 1);
+    for (let i = this.dead.length - 1; i >= 0; i--) {
+      const letter = this.dead[i]!;
+      if (qName(letter.queueName) !== base) continue;
+      if (ids !== undefined && (letter.message === null || !ids.has(letter.message.messageId)))
+        continue;
+      this.dead.splice(i, 1);
+    }
     return before - this.dead.length;
   }
 

@@ -308,6 +308,53 @@ export function brokerConformance(
       expect((await broker.getQueueMessageCounts(QUEUE)).dead).toBe(0);
     });
 
+    test("dead letters are picked by message id: requeued ones keep their id, unknown ids pass", {
+      timeout,
+    }, async () => {
+      const broker = await setup();
+      const a = actor((_n: number) => undefined, { broker, actorName: "a", queueName: QUEUE });
+      const sent = [await a.send(1), await a.send(2), await a.send(3)];
+      const consumer = openConsumer(broker, QUEUE, 3);
+      // One at a time, so each dies after the one before it.
+      for (let i = 0; i < 3; i++) {
+        const [p] = await take(consumer, 1);
+        await consumer.nack(p!);
+        await eventually(
+          async () => (await broker.getQueueMessageCounts(QUEUE)).dead === i + 1,
+          `${i + 1} dead letters`,
+        );
+      }
+      await consumer.close();
+      const page = await broker.getDeadLetters(QUEUE, { offset: 1, limit: 1 });
+      expect(page).toHaveLength(1);
+      const all = await broker.getDeadLetters(QUEUE, { limit: 10 });
+      expect(all).toHaveLength(3);
+      expect(page[0]!.message?.messageId).toBe(all[1]!.message?.messageId);
+      const [first, second, third] = sent.map((m) => m.messageId);
+      expect(await broker.requeueDeadLetters(QUEUE, { ids: [second!, "no-such-id"] })).toBe(1);
+      await eventually(async () => {
+        const c = await broker.getQueueMessageCounts(QUEUE);
+        return c.dead === 2 && c.ready === 1;
+      }, "the chosen one back on its queue");
+      const again = openConsumer(broker, QUEUE, 1);
+      const [back] = await take(again, 1);
+      expect(back!.messageId).toBe(second);
+      expect(back!.queueName).toBe(QUEUE);
+      await again.ack(back!);
+      await again.close();
+      expect(await broker.purgeDeadLetters(QUEUE, { ids: [first!] })).toBe(1);
+      await eventually(
+        async () => (await broker.getQueueMessageCounts(QUEUE)).dead === 1,
+        "one dead letter left",
+      );
+      const left = await broker.getDeadLetters(QUEUE);
+      expect(left.map((d) => d.message?.messageId)).toEqual([third]);
+      expect(await broker.purgeDeadLetters(QUEUE, { ids: [] })).toBe(0);
+      await expect(broker.requeueDeadLetters(QUEUE, { ids: "x" as never })).rejects.toThrow(
+        /ids must be an array/,
+      );
+    });
+
     test("join resolves only once every message has been processed", { timeout }, async () => {
       const broker = await setup();
       let done = 0;

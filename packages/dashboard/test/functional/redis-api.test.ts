@@ -85,19 +85,71 @@ describe("dashboard API on Redis", () => {
     expect(await b.getQueueMessageCounts("jobs")).toMatchObject({ ready: 3, dead: 0 });
   });
 
-  test("purge deletes the dead letters; a purge naming ids is refused rather than purging all", async () => {
+  test("dead letters newest first with failedAt; requeue and purge by id; unknown ids 404", async () => {
     const b = redisBroker();
-    const ids = await deadLetter(b, 2);
+    const before = Date.now();
+    const ids = await deadLetter(b, 3);
     const s = await served({ broker: b });
+    const page = (await (await s.call("/api/queues/jobs/dead-letters?limit=3")).json()) as {
+      items: { messageId: string; failedAt: number; error?: string }[];
+    };
+    const times = page.items.map((i) => i.failedAt);
+    expect([...times].sort((x, y) => y - x)).toEqual(times);
+    expect(times.at(-1)!).toBeGreaterThanOrEqual(before);
+    expect(page.items[0]!.error).toContain("boom");
+
+    const one = await s.call(
+      "/api/queues/jobs/dead-letters/requeue",
+      scriptPost({ ids: [ids[1]] }),
+    );
+    expect(await one.json()).toEqual({ requeued: 1, notFound: 0 });
+    expect(await b.getQueueMessageCounts("jobs")).toMatchObject({ ready: 1, dead: 2 });
+    const consumer = b.consume("jobs", { prefetch: 1, timeout: 100 });
+    let got = await consumer.fetch(1, { timeout: 1000 });
+    while (got.length === 0) got = await consumer.fetch(1, { timeout: 1000 });
+    expect(got[0]!.messageId).toBe(ids[1]);
+    await consumer.ack(got[0]!);
+    await consumer.close();
+
+    const unknown = await s.call(
+      "/api/queues/jobs/dead-letters/purge",
+      scriptPost({ ids: ["nope"] }),
+    );
+    expect(unknown.status).toBe(404);
     const some = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost({ ids: [ids[0]] }));
-    expect(some.status).toBe(501);
-    expect(await some.json()).toMatchObject({ code: "TASKQ_NOT_SUPPORTED" });
-    expect((await b.getQueueMessageCounts("jobs")).dead).toBe(2);
+    expect(await some.json()).toEqual({ purged: 1, notFound: 0 });
+    const left = (await (await s.call("/api/queues/jobs/dead-letters")).json()) as {
+      total: number;
+      items: { messageId: string }[];
+    };
+    expect(left).toMatchObject({ total: 1, items: [{ messageId: ids[2] }] });
     const bad = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost({ ids: "all" }));
     expect(bad.status).toBe(400);
     const all = await s.call("/api/queues/jobs/dead-letters/purge", scriptPost());
-    expect(await all.json()).toEqual({ purged: 2 });
+    expect(await all.json()).toEqual({ purged: 1 });
     expect((await b.getQueueMessageCounts("jobs")).dead).toBe(0);
+  });
+
+  test("GET /api/workers lists the workers alive by heartbeat with their queues", async () => {
+    const namespace = `dash-${randomUUID()}`;
+    const b = redisBroker(namespace);
+    const reader = redisBroker(namespace);
+    reader.declareQueue("jobs");
+    const job = actor(() => undefined, { broker: b, actorName: "job", queueName: "jobs" });
+    await job.send();
+    const w = new Worker(b, { workerTimeout: 100 });
+    await w.start();
+    cleanups.push(() => w.stop());
+    await b.join("jobs", { timeout: 30_000 });
+    const s = await served({ broker: reader });
+    const workers = (await (await s.call("/api/workers")).json()) as {
+      id: string;
+      lastSeen: number;
+      queues: string[];
+    }[];
+    const mine = workers.find((x) => x.id === b.brokerId);
+    expect(mine).toMatchObject({ queues: ["jobs"] });
+    expect(Math.abs(Date.now() - mine!.lastSeen)).toBeLessThan(60_000);
   });
 
   test("pause through the API is seen by every broker on the server", async () => {
