@@ -11,3 +11,5 @@ export { startRabbitmqCluster } from "./rabbitmq-cluster.js";
 export type { RedisServer, RedisServerOptions } from "./redis.js";
 export { startRedis } from "./redis.js";
 export { memcachedSetup, rabbitmqSetup, redisSetup } from "./vitest-setup.js";
+export type { RedisCluster, RedisClusterNode, RedisClusterOptions } from "./redis-cluster.js";
+export { startRedisCluster } from "./redis-cluster.js";
