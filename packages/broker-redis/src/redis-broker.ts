@@ -13,6 +13,7 @@ import type {
 } from "@taskq/core";
 import {
   Broker,
+  BrokerError,
   ConnectionClosed,
   dqName,
   lazyLogger,
@@ -21,10 +22,11 @@ import {
   qName,
   validateOptions,
 } from "@taskq/core";
-import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
+import { createClient, createClusterClient, execAll, RedisConnection } from "@taskq/redis-common";
 import type { DataScriptCommands } from "./data-scripts.js";
 import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
+import { type Enqueued, enqueueAndWait } from "./enqueue.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
@@ -49,7 +51,10 @@ const JOIN_INTERVAL = 50;
  * then fails with a ConnectionError; nothing it sent is sent again.
  */
 export class RedisBroker extends Broker {
-  /** The ioredis client (the broker's scripts are defined on it as commands). */
+  /**
+   * The ioredis client, a `Redis` or (in cluster mode) a `Cluster`; the broker's scripts are
+   * defined on it as commands.
+   */
   readonly client: ScriptClient;
   /** @internal */
   readonly keys: Keys;
@@ -70,6 +75,10 @@ export class RedisBroker extends Broker {
   readonly maintenanceChance: number;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;
+  /** Whether the broker uses the Redis Cluster layout (every key of a queue in one slot). */
+  readonly clusterMode: boolean;
+  /** Replicas that must have a message before `send()` resolves (Redis `WAIT`); 0: none. */
+  readonly waitReplicas: number;
   /** The broker's logger, `taskq.RedisBroker`. */
   readonly log = lazyLogger("taskq.RedisBroker");
   private readonly connection: RedisConnection<ScriptClient & DataScriptCommands>;
@@ -80,6 +89,8 @@ export class RedisBroker extends Broker {
   private readonly deadLetters: DeadLetters;
   private readonly pauseWatch: PauseWatch;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
+  /** Cluster mode: the queues recorded in this worker's registry (or being recorded). */
+  private readonly registered = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
@@ -90,9 +101,19 @@ export class RedisBroker extends Broker {
     this.deadMessageTtl = resolved.deadMessageTtl;
     this.maintenanceChance = resolved.maintenanceChance;
     this.connectionTimeout = resolved.connectionTimeout;
-    this.keys = new Keys(this.namespace, this.brokerId);
+    this.clusterMode = resolved.clusterMode;
+    this.waitReplicas = resolved.waitReplicas;
+    this.keys = new Keys(this.namespace, this.brokerId, this.clusterMode);
     const client =
-      resolved.client ?? createClient("RedisBroker", resolved.url, resolved.connection);
+      resolved.client ??
+      (resolved.cluster
+        ? createClusterClient(
+            "RedisBroker",
+            resolved.cluster.nodes,
+            resolved.cluster.options,
+            resolved.connection,
+          )
+        : createClient("RedisBroker", resolved.url, resolved.connection));
     this.client = withDataScripts(withScripts(client));
     this.connection = new RedisConnection({
       client: withDataScripts(this.client),
@@ -114,6 +135,7 @@ export class RedisBroker extends Broker {
       this.keys,
       Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
       () => void this.maintenance.run().catch(() => {}),
+      () => [...this.consumers.keys()],
     );
     this.deadLetters = new DeadLetters(this.connection, this.keys);
     this.pauseWatch = new PauseWatch(this.connection, this.keys, this.log, (names) =>
@@ -125,6 +147,7 @@ export class RedisBroker extends Broker {
       log: this.log,
       watch: (queueName) => this.wakeUps.watch(queueName),
       maybeMaintain: () => this.maintenance.maybeRun(),
+      register: (queueName) => this.register(queueName),
       released: (consumer) => this.consumers.get(consumer.queueName)?.delete(consumer),
       heldByOther: (consumer, id) => {
         for (const c of this.consumers.get(consumer.queueName) ?? [])
@@ -132,6 +155,18 @@ export class RedisBroker extends Broker {
         return false;
       },
     };
+  }
+
+  private register(queueName: string): Promise<void> {
+    let done = this.registered.get(queueName);
+    if (done === undefined) {
+      done = this.heartbeats.register([queueName]).catch((err: unknown) => {
+        this.registered.delete(queueName);
+        throw err;
+      });
+      this.registered.set(queueName, done);
+    }
+    return done;
   }
 
   private onReconnect(): void {
@@ -149,13 +184,14 @@ export class RedisBroker extends Broker {
     const [copy, id, data] = this.prepareForRedis(message);
     const q = copy.queueName;
     const k = this.keys;
-    await this.connection.run(
+    const n = this.waitReplicas;
+    const wait = this.connectionTimeout;
+    const done = await this.connection.run(
       () => `enqueue message ${message.messageId} on ${q}`,
-      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", id, data),
-      {
-        retry: (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", id, data),
-      },
+      (client) => enqueueAndWait(client, k, q, "0", [id, data], n, wait),
+      { retry: (client) => enqueueAndWait(client, k, q, "1", [id, data], n, wait) },
     );
+    this.checkReplicas(done, `message ${message.messageId}`, q);
     return copy;
   }
 
@@ -167,19 +203,18 @@ export class RedisBroker extends Broker {
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
-    const sent: Promise<number>[] = [];
+    const sent: Promise<void>[] = [];
     const byQueue = new Map<string, (string | Uint8Array)[]>();
     const k = this.keys;
+    const n = this.waitReplicas;
+    const wait = this.connectionTimeout;
     const send = (q: string, pairs: (string | Uint8Array)[]) => {
       sent.push(
         this.connection.run(
           () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", ...pairs),
-          {
-            retry: (client) =>
-              client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", ...pairs),
-          },
-        ),
+          (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
+          { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
+        ).then((done) => this.checkReplicas(done, `${pairs.length / 2} messages`, q)),
       );
     };
     for (const message of messages) {
@@ -201,6 +236,15 @@ export class RedisBroker extends Broker {
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     return out;
+  }
+
+  /** A send is done only once `waitReplicas` replicas have it. */
+  private checkReplicas(done: Enqueued, what: string, q: string): void {
+    if (done.replicas >= this.waitReplicas) return;
+    throw new BrokerError(
+      `Redis stored ${what} on ${q}, but only ${done.replicas} of the ${this.waitReplicas} replicas ` +
+        `(waitReplicas) had them within ${this.connectionTimeout} ms: a failover now could lose them`,
+    );
   }
 
   /** The due delayed message moves to its queue in one Lua call. */

@@ -12,4 +12,4 @@ export type { RedisServer, RedisServerOptions } from "./redis.js";
 export { startRedis } from "./redis.js";
 export { memcachedSetup, rabbitmqSetup, redisSetup } from "./vitest-setup.js";
 export type { RedisCluster, RedisClusterNode, RedisClusterOptions } from "./redis-cluster.js";
-export { startRedisCluster } from "./redis-cluster.js";
+export { REDIS_CLUSTER_TESTS, redisClusterSetup, startRedisCluster } from "./redis-cluster.js";

@@ -212,3 +212,29 @@ async function waitReplicasLinked(ports: number[], masters: number, timeout = 30
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** JSON of the run's Redis Cluster startup nodes, or "" when cluster tests are off. */
+    redisClusterNodes: string;
+  }
+}
+
+/** Whether the opt-in Redis Cluster tests run (`TASKQ_REDIS_CLUSTER=1`). */
+export const REDIS_CLUSTER_TESTS = process.env.TASKQ_REDIS_CLUSTER === "1";
+
+/**
+ * vitest globalSetup: with `TASKQ_REDIS_CLUSTER=1`, one 3-master Redis Cluster for the
+ * package's run (`inject("redisClusterNodes")`), destroyed after; otherwise nothing starts.
+ */
+export async function redisClusterSetup(project: {
+  provide: (key: "redisClusterNodes", value: string) => void;
+}): Promise<() => Promise<void>> {
+  if (!REDIS_CLUSTER_TESTS) {
+    project.provide("redisClusterNodes", "");
+    return async () => {};
+  }
+  const cluster = await startRedisCluster({ masters: 3 });
+  project.provide("redisClusterNodes", JSON.stringify(cluster.startupNodes));
+  return () => cluster.destroy();
+}
