@@ -1,5 +1,5 @@
-import type { ChainableCommander } from "ioredis";
 import { execAll } from "@taskq/redis-common";
+import type { ChainableCommander } from "ioredis";
 import type { Keys } from "./keys.js";
 import type { ScriptClient, ScriptCommands } from "./scripts.js";
 
@@ -8,7 +8,7 @@ type Pairs = (string | Uint8Array)[];
 /** The outcome of an enqueue call: messages stored, and replicas that acknowledged (WAIT). */
 export interface Enqueued {
   stored: number;
-  /** Replicas that have the write; `Infinity` when none were asked for. */
+  /** Replicas known to have the write; `Infinity` when none were asked for. */
   replicas: number;
 }
 
@@ -16,6 +16,8 @@ export interface Enqueued {
  * One enqueue script call on queue `q`; with `replicas` > 0 it is followed by `WAIT replicas
  * timeout` in the same pipeline, so on the same connection and node (a Cluster client sends
  * a pipeline to the node of its keys): WAIT then counts the replicas that have this write.
+ * A pipeline the cluster refused (MOVED on a stale slot map, CLUSTERDOWN) did not run, and
+ * RedisConnection runs it again.
  */
 export async function enqueueAndWait(
   client: ScriptClient,
@@ -26,18 +28,12 @@ export async function enqueueAndWait(
   replicas: number,
   timeout: number,
 ): Promise<Enqueued> {
+  const args = [keys.queue(q), keys.messages(q), keys.wake(q), resend] as const;
   if (replicas === 0) {
-    const stored = await client.taskqEnqueue(keys.queue(q), keys.messages(q), keys.wake(q), resend, ...pairs);
-    return { stored, replicas: Number.POSITIVE_INFINITY };
+    return { stored: await client.taskqEnqueue(...args, ...pairs), replicas: Infinity };
   }
-  const batch = client.pipeline();
-  (batch as ChainableCommander & ScriptCommands).taskqEnqueue(
-    keys.queue(q),
-    keys.messages(q),
-    keys.wake(q),
-    resend,
-    ...pairs,
-  );
+  const batch = client.pipeline() as ChainableCommander & ScriptCommands;
+  batch.taskqEnqueue(...args, ...pairs);
   batch.wait(replicas, timeout);
   const [stored, acked] = (await execAll(batch)) as [number, number];
   return { stored, replicas: acked };

@@ -95,8 +95,7 @@ export class Maintenance {
       for (const q of new Set([...registered, ...queues()])) {
         returned += await this.connection.run(
           `give back the messages a dead worker held on ${q}`,
-          (client) =>
-            client.taskqGiveBack(k.acks(q, worker), k.messages(q), k.queue(q), k.wake(q)),
+          (client) => client.taskqGiveBack(k.acks(q, worker), k.messages(q), k.queue(q), k.wake(q)),
           // Gives back only what is still in the acks set: a second run does nothing.
           { idempotent: true },
         );

@@ -20,7 +20,12 @@ export class PauseWatch {
   private subscriber: RedisConnection<AnyRedis> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(source: RedisConnection<AnyRedis>, keys: Keys, log: Logger, report: (names: string[]) => void) {
+  constructor(
+    source: RedisConnection<AnyRedis>,
+    keys: Keys,
+    log: Logger,
+    report: (names: string[]) => void,
+  ) {
     this.source = source;
     this.keys = keys;
     this.log = log;

@@ -210,11 +210,13 @@ export class RedisBroker extends Broker {
     const wait = this.connectionTimeout;
     const send = (q: string, pairs: (string | Uint8Array)[]) => {
       sent.push(
-        this.connection.run(
-          () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-          (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
-          { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
-        ).then((done) => this.checkReplicas(done, `${pairs.length / 2} messages`, q)),
+        this.connection
+          .run(
+            () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
+            (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
+            { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
+          )
+          .then((done) => this.checkReplicas(done, `${pairs.length / 2} messages`, q)),
       );
     };
     for (const message of messages) {

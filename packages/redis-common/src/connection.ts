@@ -246,6 +246,15 @@ export class RedisConnection<C extends AnyRedis = Redis> {
       try {
         return await command(this.client);
       } catch (err) {
+        if (isClusterRefusal(err) && !this.closed && Date.now() < deadline) {
+          // Refused, not run: a Redis Cluster between a master's loss and its replica's
+          // promotion, or a pipeline sent by a stale slot map (ioredis follows a MOVED only
+          // when every command of a pipeline got it). Wait it out as an outage, up to the
+          // same deadline, with a fresh slot map.
+          if (this.client.isCluster) (this.client as Cluster).refreshSlotsCache();
+          await new Promise((r) => setTimeout(r, CLUSTER_DOWN_RETRY));
+          continue;
+        }
         if (this.closed || isReplyError(err)) throw this.error(err, doing);
         if (isNotSent(err) && Date.now() < deadline) continue;
         const again = options.retry ?? (options.idempotent ? command : undefined);
@@ -290,6 +299,14 @@ export class RedisConnection<C extends AnyRedis = Redis> {
     // An owned client may still report its last socket errors: keep them from going unhandled.
     if (this.owned) this.client.on("error", () => {});
   }
+}
+
+/** How often a command a Redis Cluster refused (CLUSTERDOWN, MOVED...) is tried again, ms. */
+const CLUSTER_DOWN_RETRY = 100;
+
+/** A Redis Cluster refused the command without running it, for now (failover, resharding). */
+function isClusterRefusal(err: unknown): boolean {
+  return isReplyError(err) && /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(err.message);
 }
 
 function isReplyError(err: unknown): err is Error {

@@ -1,7 +1,6 @@
 export { BlockingClients } from "./blocking-clients.js";
 export { createClient, createClusterClient, reconnectDelay } from "./client.js";
-export type { Doing, RedisConnectionSettings, RunOptions } from "./connection.js";
-export type { AnyRedis } from "./connection.js";
+export type { AnyRedis, Doing, RedisConnectionSettings, RunOptions } from "./connection.js";
 export {
   DEFAULT_CONNECTION_TIMEOUT,
   describeClient,

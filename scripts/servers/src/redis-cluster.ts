@@ -34,6 +34,11 @@ export interface RedisCluster {
    * live node reports `cluster_state:ok`; fail after `timeout` ms.
    */
   waitFailover(killed: RedisClusterNode, timeout?: number): Promise<void>;
+  /**
+   * Start a killed node again on its port and cluster config: an old master comes back as a
+   * replica of the one that took over. Resolves once it is linked to its master.
+   */
+  restartNode(node: RedisClusterNode): Promise<void>;
   /** Resolve once every live node reports `cluster_state:ok`, or fail after `timeout` ms. */
   waitHealthy(timeout?: number): Promise<void>;
   /** Kill every node and remove their directories. */
@@ -77,7 +82,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicasPerMaster ?? 0;
   const binary = findBinary("redis-server", HINT);
   const dir = mkdtempSync(join(tmpdir(), "taskq-redis-cluster-"));
-  const nodes: { host: string; port: number; child: ChildProcess }[] = [];
+  const nodes: { host: string; port: number; child: ChildProcess; args: string[] }[] = [];
   const destroy = async () => {
     await Promise.all(nodes.map((n) => stopChild(n.child, "SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
@@ -111,7 +116,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           if (!flags.includes("master") || flags.includes("fail")) continue;
           const port = Number((parts[1] ?? "").split(/[:@]/)[1]);
           const firstSlot = Number((parts[8] ?? "").split("-")[0]);
-          if (parts[8] !== undefined && Number.isFinite(firstSlot)) found.push([firstSlot, { host: "127.0.0.1", port }]);
+          if (parts[8] !== undefined && Number.isFinite(firstSlot))
+            found.push([firstSlot, { host: "127.0.0.1", port }]);
         }
         return found.sort((a, b) => a[0] - b[0]).map(([, node]) => node);
       } catch {
@@ -147,11 +153,13 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         String(NODE_TIMEOUT),
       ];
       const spawned = spawnServer(binary, args);
-      nodes.push({ host: "127.0.0.1", port, child: spawned.child });
+      nodes.push({ host: "127.0.0.1", port, child: spawned.child, args });
       try {
         await waitForPort(port, 15_000, spawned.child);
       } catch (err) {
-        throw new Error(`redis-server did not start: ${(err as Error).message}\n${spawned.output()}`);
+        throw new Error(
+          `redis-server did not start: ${(err as Error).message}\n${spawned.output()}`,
+        );
       }
     }
     await cli([
@@ -163,7 +171,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       "--cluster-yes",
     ]);
     await waitHealthy();
-    if (replicas > 0) await waitReplicasLinked(nodes.map((n) => n.port), masters);
+    if (replicas > 0)
+      await waitReplicasLinked(
+        nodes.map((n) => n.port),
+        masters,
+      );
   } catch (err) {
     await destroy();
     throw err;
@@ -180,10 +192,27 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         const now = await mastersNow().catch(() => []);
         if (now.length === masters && !now.some((m) => m.port === killed.port)) break;
         if (Date.now() > deadline)
-          throw new Error(`no replica took over from 127.0.0.1:${killed.port} within ${timeout} ms`);
+          throw new Error(
+            `no replica took over from 127.0.0.1:${killed.port} within ${timeout} ms`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
       await waitHealthy(Math.max(1000, deadline - Date.now()));
+    },
+    async restartNode(target) {
+      const node = nodes.find((n) => n.port === target.port);
+      if (node === undefined) throw new Error(`no node on port ${target.port}`);
+      const spawned = spawnServer(binary, node.args);
+      node.child = spawned.child;
+      try {
+        await waitForPort(node.port, 15_000, spawned.child);
+      } catch (err) {
+        throw new Error(
+          `redis-server did not restart: ${(err as Error).message}\n${spawned.output()}`,
+        );
+      }
+      await waitReplicasLinked([node.port], 1);
+      await waitHealthy();
     },
     async killMaster(index) {
       const target = (await mastersNow())[index];
