@@ -1,11 +1,11 @@
-import { badInputConformance, brokerConformance } from "@taskq/core/testing";
+import { badInputConformance, brokerConformance, dataQueueConformance } from "@taskq/core/testing";
 import { beforeAll } from "vitest";
 import type { RedisBroker } from "../../src/index.js";
 import { captureLogs, putRaw } from "../helpers.js";
 import { makeClusterBroker, REDIS_CLUSTER_TESTS, skipCluster } from "./helpers.js";
 
 if (!REDIS_CLUSTER_TESTS) {
-  skipCluster("RedisBroker conformance and bad-input suites on a Redis Cluster");
+  skipCluster("RedisBroker conformance, bad-input and data-queue suites on a Redis Cluster");
 } else {
   beforeAll(() => {
     captureLogs();
@@ -23,5 +23,9 @@ if (!REDIS_CLUSTER_TESTS) {
     putRaw: async (broker, queueName, bytes) => {
       await putRaw(broker as RedisBroker, queueName, bytes);
     },
+  });
+
+  dataQueueConformance(() => makeClusterBroker(), {
+    name: "RedisBroker data queue conformance on a Redis Cluster",
   });
 }
