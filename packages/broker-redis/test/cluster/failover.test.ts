@@ -135,6 +135,10 @@ if (!REDIS_CLUSTER_TESTS) {
       expect(sent).toBe(TOTAL);
       // Every send either resolved or told its caller it failed: none vanished silently.
       expect(acked.size + failed.length).toBe(TOTAL);
+      // Sends made while the slot had no master waited for the promotion (CLUSTERDOWN and
+      // MOVED are refusals, tried again): at most the few whose WAIT timed out before the old
+      // master came back as a replica failed.
+      expect(failed.length).toBeLessThanOrEqual(TOTAL / 30);
     });
   });
 }
