@@ -83,7 +83,14 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const binary = findBinary("redis-server", HINT);
   const dir = mkdtempSync(join(tmpdir(), "taskq-redis-cluster-"));
   const nodes: { host: string; port: number; child: ChildProcess; args: string[] }[] = [];
+  // A test process that ends without destroy() (a timeout, process.exit) takes its nodes along.
+  const killAll = () => {
+    for (const n of nodes) n.child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", killAll);
   const destroy = async () => {
+    process.off("exit", killAll);
     await Promise.all(nodes.map((n) => stopChild(n.child, "SIGKILL")));
     rmSync(dir, { recursive: true, force: true });
   };
