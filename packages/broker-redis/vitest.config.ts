@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     name: "broker-redis",
     include: ["test/**/*.test.ts"],
-    globalSetup: ["test/setup/redis-server.ts"],
+    globalSetup: ["test/setup/redis-server.ts", "test/setup/redis-cluster.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

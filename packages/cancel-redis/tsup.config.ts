@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
-import { library, withLua } from "../../tsup.base.js";
+import { bundling, library, withLua } from "../../tsup.base.js";
 
-export default defineConfig({ ...library, ...withLua });
+export default defineConfig({ ...library, ...withLua, ...bundling("@taskq/redis-common") });

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { AnyRedis } from "@taskq/redis-common";
 import { luaSource } from "./scripts.js";
 
 /**
@@ -14,7 +14,7 @@ export interface DataScriptCommands {
   taskqDataDead(...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
 
-export type DataScriptClient = Redis & DataScriptCommands;
+export type DataScriptClient = AnyRedis & DataScriptCommands;
 
 const SCRIPTS: [name: keyof DataScriptCommands, file: string][] = [
   ["taskqDataPut", "data-put"],
@@ -29,7 +29,7 @@ const SCRIPTS: [name: keyof DataScriptCommands, file: string][] = [
 export const DATA_KEY_COUNT = 6;
 
 /** Add the data-queue scripts to a client as commands (once per client; EVALSHA after the first call). */
-export function withDataScripts<C extends Redis>(client: C): C & DataScriptCommands {
+export function withDataScripts<C extends AnyRedis>(client: C): C & DataScriptCommands {
   const target = client as C & DataScriptCommands;
   for (const [name, file] of SCRIPTS) {
     if (typeof target[name] !== "function")

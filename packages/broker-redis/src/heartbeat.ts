@@ -1,4 +1,4 @@
-import type { RedisConnection } from "@taskq/redis-common";
+import type { AnyRedis, RedisConnection } from "@taskq/redis-common";
 import { execAll } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
@@ -7,17 +7,30 @@ import type { Keys } from "./keys.js";
  * in the heartbeats zset, then runs `afterBeat` (maintenance).
  */
 export class Heartbeat {
-  private readonly connection: RedisConnection;
+  private readonly connection: RedisConnection<AnyRedis>;
   private readonly keys: Keys;
   private readonly interval: number;
   private readonly afterBeat: () => void;
+  private readonly registered: () => string[];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(connection: RedisConnection, keys: Keys, interval: number, afterBeat: () => void) {
+  /**
+   * `registered`: in cluster mode, the queues this worker consumes, recorded in its registry
+   * on every beat (the fetch script cannot record them: the registry is in another slot), so
+   * that a registry struck off while this worker was cut off comes back with it.
+   */
+  constructor(
+    connection: RedisConnection<AnyRedis>,
+    keys: Keys,
+    interval: number,
+    afterBeat: () => void,
+    registered: () => string[] = () => [],
+  ) {
     this.connection = connection;
     this.keys = keys;
     this.interval = interval;
     this.afterBeat = afterBeat;
+    this.registered = registered;
   }
 
   /** Beat now and every interval from now on (once started, later calls do nothing). */
@@ -39,6 +52,8 @@ export class Heartbeat {
         (client) => client.zadd(this.keys.heartbeats, Date.now(), this.keys.brokerId),
         { timeout: this.interval },
       );
+      const queues = this.keys.cluster ? this.registered() : [];
+      if (queues.length > 0) await this.register(queues);
     } catch {
       // The connection reports outages; the next tick (or the reconnect) beats again.
     }
@@ -49,8 +64,24 @@ export class Heartbeat {
     this.timer = undefined;
   }
 
+  /** Record queues in this worker's registry (cluster mode). */
+  async register(queues: string[]): Promise<void> {
+    await this.connection.run(
+      "record the queues this worker consumes",
+      (client) => client.sadd(this.keys.registry, ...queues),
+      { idempotent: true },
+    );
+  }
+
   /** Strike this worker off the heartbeats, with its registry of queues (on a clean close). */
   async strikeOff(): Promise<void> {
+    if (this.keys.cluster) {
+      // Two slots: two commands. The registry first: cut off between the two, what is left
+      // is a heartbeat that maintenance strikes off later, not a registry nobody looks at.
+      await this.connection.client.del(this.keys.registry);
+      await this.connection.client.zrem(this.keys.heartbeats, this.keys.brokerId);
+      return;
+    }
     await execAll(
       this.connection.client
         .pipeline()

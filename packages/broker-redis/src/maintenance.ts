@@ -65,20 +65,54 @@ export class Maintenance {
     }
   }
 
-  private giveBack(): Promise<number> {
+  /**
+   * For each worker whose heartbeat is too old: every queue it registered (or, for a worker
+   * without a registry such as a Dramatiq process, every queue this broker knows) gets one
+   * give-back script call with that queue's keys, so no script builds a key name and, in
+   * cluster mode, each call runs on the node owning the queue. A run cut short is simply
+   * done again: a given-back acks set is gone, and the worker is struck off only at the end.
+   */
+  private async giveBack(): Promise<number> {
     const { heartbeatTimeout, deadMessageTtl, queues } = this.options;
     const k = this.keys;
-    return this.connection.run("give back the messages of dead workers", (client) =>
-      client.taskqMaintenance(
-        k.heartbeats,
-        k.namespace,
-        Date.now(),
-        heartbeatTimeout,
-        deadMessageTtl,
-        k.brokerId,
-        ...queues(),
-      ),
+    const now = Date.now();
+    const dead = await this.connection.run(
+      "give back the messages of dead workers",
+      (client) => client.zrangebyscore(k.heartbeats, 0, now - heartbeatTimeout, "WITHSCORES"),
+      { idempotent: true },
     );
+    let returned = 0;
+    for (let i = 0; i < dead.length; i += 2) {
+      const worker = dead[i]!;
+      const lastSeen = Number(dead[i + 1]);
+      if (worker === k.brokerId) continue;
+      const registry = k.registryOf(worker);
+      const registered = await this.connection.run(
+        "read a dead worker's queues",
+        (client) => client.smembers(registry),
+        { idempotent: true },
+      );
+      for (const q of new Set([...registered, ...queues()])) {
+        returned += await this.connection.run(
+          `give back the messages a dead worker held on ${q}`,
+          (client) => client.taskqGiveBack(k.acks(q, worker), k.messages(q), k.queue(q), k.wake(q)),
+          // Gives back only what is still in the acks set: a second run does nothing.
+          { idempotent: true },
+        );
+      }
+      if (registered.length > 0) {
+        // Separate commands: in cluster mode the two keys are in different slots.
+        await this.connection.run("strike off a dead worker", async (client) => {
+          await client.del(registry);
+          await client.zrem(k.heartbeats, worker);
+        });
+      } else if (lastSeen < now - deadMessageTtl) {
+        await this.connection.run("strike off a dead worker", (client) =>
+          client.zrem(k.heartbeats, worker),
+        );
+      }
+    }
+    return returned;
   }
 
   private async expire(): Promise<number> {

@@ -1,5 +1,5 @@
 import { type Logger, serialReader } from "@taskq/core";
-import { RedisConnection } from "@taskq/redis-common";
+import { type AnyRedis, duplicateClient, RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
 /** A missed notice (a dropped subscriber, say) heals within this many ms. */
@@ -11,16 +11,21 @@ export const PAUSE_REREAD_INTERVAL = 3000;
  * subscriber connection comes back, and on a slow timer in case a notice was missed.
  */
 export class PauseWatch {
-  private readonly source: RedisConnection;
+  private readonly source: RedisConnection<AnyRedis>;
   private readonly keys: Keys;
   private readonly log: Logger;
   private readonly report: (names: string[]) => void;
   /** Read the set and report it; reads asked for during one run once more after it. */
   private readonly reader: () => void;
-  private subscriber: RedisConnection | undefined;
+  private subscriber: RedisConnection<AnyRedis> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(source: RedisConnection, keys: Keys, log: Logger, report: (names: string[]) => void) {
+  constructor(
+    source: RedisConnection<AnyRedis>,
+    keys: Keys,
+    log: Logger,
+    report: (names: string[]) => void,
+  ) {
     this.source = source;
     this.keys = keys;
     this.log = log;
@@ -41,7 +46,7 @@ export class PauseWatch {
   start(): void {
     if (this.subscriber !== undefined) return;
     const subscriber = new RedisConnection({
-      client: this.source.client.duplicate(),
+      client: duplicateClient(this.source.client),
       owned: true,
       connectionTimeout: this.source.connectionTimeout,
       what: "pause notice",

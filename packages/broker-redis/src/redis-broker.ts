@@ -16,6 +16,7 @@ import type {
 } from "@taskq/core";
 import {
   Broker,
+  BrokerError,
   ConnectionClosed,
   dqName,
   lazyLogger,
@@ -24,10 +25,11 @@ import {
   qName,
   validateOptions,
 } from "@taskq/core";
-import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
+import { createClient, createClusterClient, execAll, RedisConnection } from "@taskq/redis-common";
 import type { DataScriptCommands } from "./data-scripts.js";
 import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
+import { type Enqueued, enqueueAndWait } from "./enqueue.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
@@ -53,7 +55,10 @@ const JOIN_INTERVAL = 50;
  * then fails with a ConnectionError; nothing it sent is sent again.
  */
 export class RedisBroker extends Broker {
-  /** The ioredis client (the broker's scripts are defined on it as commands). */
+  /**
+   * The ioredis client, a `Redis` or (in cluster mode) a `Cluster`; the broker's scripts are
+   * defined on it as commands.
+   */
   readonly client: ScriptClient;
   /** @internal */
   readonly keys: Keys;
@@ -74,6 +79,10 @@ export class RedisBroker extends Broker {
   readonly maintenanceChance: number;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;
+  /** Whether the broker uses the Redis Cluster layout (every key of a queue in one slot). */
+  readonly clusterMode: boolean;
+  /** Replicas that must have a message before `send()` resolves (Redis `WAIT`); 0: none. */
+  readonly waitReplicas: number;
   /** The broker's logger, `taskq.RedisBroker`. */
   readonly log = lazyLogger("taskq.RedisBroker");
   private readonly connection: RedisConnection<ScriptClient & DataScriptCommands>;
@@ -84,6 +93,8 @@ export class RedisBroker extends Broker {
   private readonly deadLetters: DeadLetters;
   private readonly pauseWatch: PauseWatch;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
+  /** Cluster mode: the queues recorded in this worker's registry (or being recorded). */
+  private readonly registered = new Map<string, Promise<void>>();
   private closed = false;
 
   constructor(options: RedisBrokerOptions = {}) {
@@ -94,9 +105,19 @@ export class RedisBroker extends Broker {
     this.deadMessageTtl = resolved.deadMessageTtl;
     this.maintenanceChance = resolved.maintenanceChance;
     this.connectionTimeout = resolved.connectionTimeout;
-    this.keys = new Keys(this.namespace, this.brokerId);
+    this.clusterMode = resolved.clusterMode;
+    this.waitReplicas = resolved.waitReplicas;
+    this.keys = new Keys(this.namespace, this.brokerId, this.clusterMode);
     const client =
-      resolved.client ?? createClient("RedisBroker", resolved.url, resolved.connection);
+      resolved.client ??
+      (resolved.cluster
+        ? createClusterClient(
+            "RedisBroker",
+            resolved.cluster.nodes,
+            resolved.cluster.options,
+            resolved.connection,
+          )
+        : createClient("RedisBroker", resolved.url, resolved.connection));
     this.client = withDataScripts(withScripts(client));
     this.connection = new RedisConnection({
       client: withDataScripts(this.client),
@@ -118,6 +139,7 @@ export class RedisBroker extends Broker {
       this.keys,
       Math.max(100, Math.floor(this.heartbeatTimeout / 4)),
       () => void this.maintenance.run().catch(() => {}),
+      () => [...this.consumers.keys()],
     );
     this.deadLetters = new DeadLetters(this.connection, this.keys);
     this.pauseWatch = new PauseWatch(this.connection, this.keys, this.log, (names) =>
@@ -129,6 +151,7 @@ export class RedisBroker extends Broker {
       log: this.log,
       watch: (queueName) => this.wakeUps.watch(queueName),
       maybeMaintain: () => this.maintenance.maybeRun(),
+      register: (queueName) => this.register(queueName),
       released: (consumer) => this.consumers.get(consumer.queueName)?.delete(consumer),
       heldByOther: (consumer, id) => {
         for (const c of this.consumers.get(consumer.queueName) ?? [])
@@ -136,6 +159,18 @@ export class RedisBroker extends Broker {
         return false;
       },
     };
+  }
+
+  private register(queueName: string): Promise<void> {
+    let done = this.registered.get(queueName);
+    if (done === undefined) {
+      done = this.heartbeats.register([queueName]).catch((err: unknown) => {
+        this.registered.delete(queueName);
+        throw err;
+      });
+      this.registered.set(queueName, done);
+    }
+    return done;
   }
 
   private onReconnect(): void {
@@ -153,13 +188,14 @@ export class RedisBroker extends Broker {
     const [copy, id, data] = this.prepareForRedis(message);
     const q = copy.queueName;
     const k = this.keys;
-    await this.connection.run(
+    const n = this.waitReplicas;
+    const wait = this.connectionTimeout;
+    const done = await this.connection.run(
       () => `enqueue message ${message.messageId} on ${q}`,
-      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", id, data),
-      {
-        retry: (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", id, data),
-      },
+      (client) => enqueueAndWait(client, k, q, "0", [id, data], n, wait),
+      { retry: (client) => enqueueAndWait(client, k, q, "1", [id, data], n, wait) },
     );
+    this.checkReplicas(done, `message ${message.messageId}`, q);
     return copy;
   }
 
@@ -171,19 +207,20 @@ export class RedisBroker extends Broker {
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
-    const sent: Promise<number>[] = [];
+    const sent: Promise<void>[] = [];
     const byQueue = new Map<string, (string | Uint8Array)[]>();
     const k = this.keys;
+    const n = this.waitReplicas;
+    const wait = this.connectionTimeout;
     const send = (q: string, pairs: (string | Uint8Array)[]) => {
       sent.push(
-        this.connection.run(
-          () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", ...pairs),
-          {
-            retry: (client) =>
-              client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", ...pairs),
-          },
-        ),
+        this.connection
+          .run(
+            () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
+            (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
+            { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
+          )
+          .then((done) => this.checkReplicas(done, `${pairs.length / 2} messages`, q)),
       );
     };
     for (const message of messages) {
@@ -205,6 +242,15 @@ export class RedisBroker extends Broker {
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     return out;
+  }
+
+  /** A send is done only once `waitReplicas` replicas have it. */
+  private checkReplicas(done: Enqueued, what: string, q: string): void {
+    if (done.replicas >= this.waitReplicas) return;
+    throw new BrokerError(
+      `Redis stored ${what} on ${q}, but only ${done.replicas} of the ${this.waitReplicas} replicas ` +
+        `(waitReplicas) had them within ${this.connectionTimeout} ms: a failover now could lose them`,
+    );
   }
 
   /** The due delayed message moves to its queue in one Lua call. */

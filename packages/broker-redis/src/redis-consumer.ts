@@ -22,6 +22,11 @@ export interface ConsumerHost {
   readonly log: Logger;
   /** A waker for the consumer, woken when work arrives on its queue. */
   watch(queueName: string): Waker;
+  /**
+   * Cluster mode: resolves once the queue is in this worker's registry (the fetch script
+   * cannot add it there, the registry being in another slot).
+   */
+  register(queueName: string): Promise<void>;
   /** Chance-based maintenance, on the fetch path as Dramatiq does. */
   maybeMaintain(): void;
   released(consumer: RedisConsumer): void;
@@ -101,25 +106,43 @@ export class RedisConsumer implements Consumer {
 
   private async fetchOnce(max: number, signal: AbortSignal | undefined): Promise<MessageProxy[]> {
     if (this.reconcileNeeded) await this.reconcile();
+    const { connection, keys } = this.host;
+    if (keys.cluster) {
+      try {
+        await this.host.register(this.queueName);
+      } catch (err) {
+        if (signal?.aborted) return [];
+        throw err;
+      }
+    }
     this.waker.clear();
     this.host.maybeMaintain();
     const [ids, done] = this.takePending();
-    const { connection, keys } = this.host;
+    const want = Math.min(max, MAX_BATCH);
     let reply: string[];
     this.fetching = true;
     try {
       reply = await connection.run(
         this.doingFetch,
         (client) =>
-          client.taskqFetch(
-            this.queueKey,
-            this.messagesKey,
-            this.acksKey,
-            keys.registry,
-            this.queueName,
-            Math.min(max, MAX_BATCH),
-            ...ids,
-          ),
+          keys.cluster
+            ? client.taskqFetchTagged(
+                this.queueKey,
+                this.messagesKey,
+                this.acksKey,
+                this.queueName,
+                want,
+                ...ids,
+              )
+            : client.taskqFetch(
+                this.queueKey,
+                this.messagesKey,
+                this.acksKey,
+                keys.registry,
+                this.queueName,
+                want,
+                ...ids,
+              ),
         { signal },
       );
     } catch (err) {

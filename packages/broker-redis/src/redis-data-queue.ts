@@ -28,7 +28,7 @@ export function dataKeys(namespace: string, name: string): string[] {
   ];
 }
 
-/** The wake-up topic of a data queue (its channel is `ns:__wake__.__data__:<name>`). */
+/** The wake-up topic of a data queue (its channel is `ns:__wake__.__data__:<name>`, tagged in cluster mode). */
 export function dataWakeTopic(name: string): string {
   return `__data__:${name}`;
 }
@@ -51,7 +51,7 @@ export class RedisDataQueue<T = unknown> extends DataQueue<T> {
     super(name, options);
     this.host = host;
     this.keys = dataKeys(host.namespace, name);
-    this.channel = `${host.namespace}:__wake__.${dataWakeTopic(name)}`;
+    this.channel = host.wakeUps.channel(dataWakeTopic(name));
   }
 
   /** Keys and the args every script starts with. */

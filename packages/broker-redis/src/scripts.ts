@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { AnyRedis } from "@taskq/redis-common";
 
 type Arg = string | number | Uint8Array;
 
@@ -18,6 +18,15 @@ export interface ScriptCommands {
     messages: string,
     acks: string,
     registry: string,
+    queueName: string,
+    want: number,
+    ...ackIds: string[]
+  ): Promise<string[]>;
+  /** taskqFetch without the registry key (cluster mode: the registry is in another slot). */
+  taskqFetchTagged(
+    queue: string,
+    messages: string,
+    acks: string,
     queueName: string,
     want: number,
     ...ackIds: string[]
@@ -48,7 +57,8 @@ export interface ScriptCommands {
     data: string | Uint8Array,
     channel: string,
   ): Promise<number>;
-  taskqMaintenance(heartbeats: string, ...args: Arg[]): Promise<number>;
+  /** A dead worker's acks set on one queue, given back to the queue. */
+  taskqGiveBack(acks: string, messages: string, queue: string, channel: string): Promise<number>;
   taskqExpireDead(dead: string, deadMessages: string, cutoff: number, max: number): Promise<number>;
   taskqRequeueDead(
     dead: string,
@@ -68,15 +78,16 @@ export interface ScriptCommands {
   ): Promise<number>;
 }
 
-export type ScriptClient = Redis & ScriptCommands;
+export type ScriptClient = AnyRedis & ScriptCommands;
 const SCRIPTS: [name: keyof ScriptCommands, file: string, keys: number][] = [
   ["taskqEnqueue", "enqueue", 2],
   ["taskqFetch", "fetch", 4],
+  ["taskqFetchTagged", "fetch", 3],
   ["taskqAck", "ack", 2],
   ["taskqNack", "nack", 4],
   ["taskqRequeue", "requeue", 3],
   ["taskqPromote", "promote", 4],
-  ["taskqMaintenance", "maintenance", 1],
+  ["taskqGiveBack", "give-back", 3],
   ["taskqRequeueDead", "requeue-dead", 4],
   ["taskqExpireDead", "expire-dead", 2],
   ["taskqPickDead", "pick-dead", 4],
@@ -101,7 +112,7 @@ function source(file: string): string {
 }
 
 /** Add the scripts to a client as commands (once per client). */
-export function withScripts(client: Redis): ScriptClient {
+export function withScripts(client: AnyRedis): ScriptClient {
   const target = client as ScriptClient;
   for (const [name, file, numberOfKeys] of SCRIPTS) {
     if (typeof target[name] !== "function")

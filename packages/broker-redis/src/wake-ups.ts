@@ -1,5 +1,5 @@
 import type { Logger } from "@taskq/core";
-import { RedisConnection } from "@taskq/redis-common";
+import { type AnyRedis, duplicateClient, RedisConnection } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
 
 /**
@@ -8,17 +8,22 @@ import type { Keys } from "./keys.js";
  * queue's channel when the queue goes from empty to not empty (see enqueue.lua).
  */
 export class WakeUps {
-  private readonly source: RedisConnection;
+  private readonly source: RedisConnection<AnyRedis>;
   private readonly keys: Keys;
   private readonly log: Logger;
-  private subscriber: RedisConnection | undefined;
+  private subscriber: RedisConnection<AnyRedis> | undefined;
   private readonly subscribed = new Map<string, Promise<unknown>>();
   private readonly wakers = new Map<string, Set<Waker>>();
 
-  constructor(source: RedisConnection, keys: Keys, log: Logger) {
+  constructor(source: RedisConnection<AnyRedis>, keys: Keys, log: Logger) {
     this.source = source;
     this.keys = keys;
     this.log = log;
+  }
+
+  /** The channel a queue's (or data-queue topic's) producers publish on. */
+  channel(topic: string): string {
+    return this.keys.wake(topic);
   }
 
   /** A waker for one consumer of `queueName`, subscribed to the queue's channel. */
@@ -45,16 +50,16 @@ export class WakeUps {
     if (this.subscriber === undefined) {
       // ioredis subscribes again by itself after a reconnect.
       this.subscriber = new RedisConnection({
-        client: this.source.client.duplicate(),
+        client: duplicateClient(this.source.client),
         owned: true,
         connectionTimeout: this.source.connectionTimeout,
         what: "wake-up",
         log: this.log,
         parent: this.source,
       });
-      const prefix = this.keys.wake("").length;
       this.subscriber.client.on("message", (ch: string) => {
-        const set = this.wakers.get(ch.slice(prefix));
+        const topic = this.keys.wakeTopic(ch);
+        const set = topic === undefined ? undefined : this.wakers.get(topic);
         if (set !== undefined) for (const w of set) w.wake();
       });
     }

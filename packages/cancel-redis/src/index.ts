@@ -1,4 +1,4 @@
-export type { RedisConnectionOptions } from "./connection.js";
+export type { RedisConnectionOptions } from "./options.js";
 export type {
   RedisCancelBackendOptions,
   RedisCancelBackendOwnOptions,

@@ -1,8 +1,21 @@
-import type { CancelBackendOptions, CancelListener, CancelSubscription } from "@taskq/core";
-import { CancelBackend, lazyLogger, optionChecks, validateOptions } from "@taskq/core";
-import type { Redis, RedisOptions } from "ioredis";
-import type { RedisConnectionOptions } from "./connection.js";
-import { Connection } from "./connection.js";
+import type {
+  CancelBackendOptions,
+  CancelListener,
+  CancelSubscription,
+  OptionCheck,
+} from "@taskq/core";
+import { CancelBackend, lazyLogger, validateOptions } from "@taskq/core";
+import {
+  type AnyRedis,
+  connectionOptionChecks,
+  createClient,
+  DEFAULT_CONNECTION_TIMEOUT,
+  duplicateClient,
+  ioredisOptions,
+  RedisConnection,
+} from "@taskq/redis-common";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
+import type { RedisConnectionOptions } from "./options.js";
 import type { CancelClient } from "./scripts.js";
 import { withCancelScripts } from "./scripts.js";
 
@@ -18,6 +31,10 @@ export interface RedisCancelBackendOwnOptions extends RedisConnectionOptions, Ca
 export type RedisCancelBackendOptions = RedisCancelBackendOwnOptions &
   Omit<RedisOptions, keyof RedisCancelBackendOwnOptions>;
 
+// ttl is checked by CancelBackend.
+const CHECKS = { ...connectionOptionChecks } satisfies Record<string, OptionCheck>;
+const OWN = [...Object.keys(CHECKS), "ttl"];
+
 /** Most ids in one check (a Lua call takes at most a few thousand arguments). */
 const CHECK_CHUNK = 1000;
 
@@ -29,41 +46,51 @@ const CHECK_CHUNK = 1000;
  */
 export class RedisCancelBackend extends CancelBackend {
   /** The ioredis client in use (yours when you passed `client`; then `close()` leaves it open). */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** The key prefix (default `taskq`). */
   readonly namespace: string;
+  /** How long an operation waits for a (re)connection before it fails, ms. */
+  readonly connectionTimeout: number;
   /** The sorted set of marks. */
   readonly marksKey: string;
   /** The pub/sub channel of notices. */
   readonly channel: string;
-  private readonly connection: Connection;
+  private readonly connection: RedisConnection<AnyRedis>;
   private readonly scripts: CancelClient;
-  private subscriber: Redis | undefined;
+  private subscriber: AnyRedis | undefined;
   private subscribed: Promise<unknown> | undefined;
   private readonly listeners = new Set<CancelListener>();
 
-  constructor(options: RedisCancelBackendOptions = {}) {
-    super({ ttl: options.ttl });
-    validateOptions("RedisCancelBackend", options, { namespace: optionChecks.nonEmptyString });
-    this.connection = new Connection("RedisCancelBackend", options as Record<string, unknown>, [
-      "namespace",
-      "ttl",
-    ]);
-    this.client = this.connection.client;
+  constructor(given: RedisCancelBackendOptions = {}) {
+    super({ ttl: given.ttl });
+    validateOptions("RedisCancelBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisCancelBackendOptions = { ...given };
+    const rest = ioredisOptions("RedisCancelBackend", options, OWN);
+    this.connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
+    this.client = options.client ?? createClient("RedisCancelBackend", options.url, rest);
+    this.connection = new RedisConnection<AnyRedis>({
+      client: this.client,
+      owned: options.client === undefined,
+      connectionTimeout: this.connectionTimeout,
+      what: "cancel backend",
+      log,
+    });
     this.scripts = withCancelScripts(this.client);
     this.namespace = options.namespace ?? "taskq";
-    this.marksKey = `${this.namespace}:__cancel__`;
+    // On a Redis Cluster the namespace is the hash tag, as for the state and schedule keys.
+    this.marksKey = this.client.isCluster
+      ? `{${this.namespace}}:__cancel__`
+      : `${this.namespace}:__cancel__`;
     this.channel = `${this.namespace}:__cancel__`;
   }
 
   async cancel(ids: readonly string[]): Promise<void> {
     const list = CancelBackend.checkIds(ids);
     if (list.length === 0) return;
-    try {
-      await this.scripts.taskqCancel(this.marksKey, this.channel, this.ttl, JSON.stringify(list));
-    } catch (err) {
-      throw this.connection.failed(err, `cancel ${list.length} message(s)`);
-    }
+    await this.connection.run(`cancel ${list.length} message(s)`, () =>
+      this.scripts.taskqCancel(this.marksKey, this.channel, this.ttl, JSON.stringify(list)),
+    );
   }
 
   async areCanceled(ids: readonly string[]): Promise<boolean[]> {
@@ -71,12 +98,11 @@ export class RedisCancelBackend extends CancelBackend {
     const out: boolean[] = [];
     for (let i = 0; i < list.length; i += CHECK_CHUNK) {
       const chunk = list.slice(i, i + CHECK_CHUNK);
-      let flags: number[];
-      try {
-        flags = await this.scripts.taskqCanceled(this.marksKey, this.ttl, ...chunk);
-      } catch (err) {
-        throw this.connection.failed(err, `check ${chunk.length} id(s) against cancel marks`);
-      }
+      const flags = await this.connection.run(
+        `check ${chunk.length} id(s) against cancel marks`,
+        () => this.scripts.taskqCanceled(this.marksKey, this.ttl, ...chunk),
+        { idempotent: true },
+      );
       for (const flag of flags) out.push(flag === 1);
     }
     return out;
@@ -101,7 +127,9 @@ export class RedisCancelBackend extends CancelBackend {
   /** One subscriber connection for every listener of this backend. */
   private listen(): Promise<unknown> {
     if (this.subscribed !== undefined) return this.subscribed;
-    const subscriber = this.connection.duplicate();
+    const subscriber = duplicateClient(this.connection.client);
+    // Failures reach the caller as rejected calls; ioredis need not print them too.
+    subscriber.on("error", () => {});
     this.subscriber = subscriber;
     let lost = false;
     subscriber.on("message", (_channel: string, data: string) => {
@@ -128,7 +156,7 @@ export class RedisCancelBackend extends CancelBackend {
     });
     this.subscribed = subscriber.subscribe(this.channel).catch((err: unknown) => {
       this.stopListening();
-      throw this.connection.failed(err, "subscribe to cancel notices");
+      throw this.connection.error(err, "subscribe to cancel notices");
     });
     return this.subscribed;
   }

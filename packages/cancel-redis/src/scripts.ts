@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { AnyRedis } from "@taskq/redis-common";
 
 /** The cancel scripts, as commands on a client (EVALSHA, loaded once). */
 export interface CancelCommands {
@@ -7,7 +7,7 @@ export interface CancelCommands {
   taskqCanceled(marks: string, ttl: number, ...ids: string[]): Promise<number[]>;
 }
 
-export type CancelClient = Redis & CancelCommands;
+export type CancelClient = AnyRedis & CancelCommands;
 
 const SCRIPTS: [name: keyof CancelCommands, file: string][] = [
   ["taskqCancel", "cancel"],
@@ -15,7 +15,7 @@ const SCRIPTS: [name: keyof CancelCommands, file: string][] = [
 ];
 
 /** Add the scripts to a client as commands (once per client). */
-export function withCancelScripts(client: Redis): CancelClient {
+export function withCancelScripts(client: AnyRedis): CancelClient {
   const target = client as CancelClient;
   for (const [name, file] of SCRIPTS) {
     if (typeof target[name] !== "function") {

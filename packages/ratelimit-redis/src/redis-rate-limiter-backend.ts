@@ -9,14 +9,17 @@ import {
   ioredisOptions,
   RedisConnection,
 } from "@taskq/redis-common";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 
 /** The options RedisRateLimiterBackend itself reads (the rest go to ioredis). */
 export interface RedisRateLimiterBackendOwnOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
-  /** An ioredis client to use (left open by `close()`), e.g. the broker's. */
-  client?: Redis;
+  /**
+   * An ioredis client to use (left open by `close()`), e.g. the broker's. With an ioredis
+   * `Cluster`, the keys carry the namespace's hash tag (`{ns}:key`), so each call is on one node.
+   */
+  client?: Redis | Cluster;
   /** Prefix of every key. Default `taskq-ratelimits`. */
   namespace?: string;
   /**
@@ -32,7 +35,7 @@ export type RedisRateLimiterBackendOptions = RedisRateLimiterBackendOwnOptions &
 
 const OWN = Object.keys(connectionOptionChecks);
 
-type Scripted = Redis & {
+type Scripted = (Redis | Cluster) & {
   taskqRlIncr(key: string, amount: number, maximum: number, ttl: number): Promise<number>;
   taskqRlDecr(key: string, amount: number, minimum: number, ttl: number): Promise<number>;
   taskqRlIncrAndSum(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
@@ -49,7 +52,7 @@ function lua(name: string): string {
  */
 export class RedisRateLimiterBackend extends RateLimiterBackend {
   /** The ioredis client in use (yours when you passed `client`). */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** Prefix of every key. */
   readonly namespace: string;
   /** How long an operation waits for a (re)connection before it fails, ms. */
@@ -83,8 +86,13 @@ export class RedisRateLimiterBackend extends RateLimiterBackend {
     this.blocking = new BlockingClients(this.connection);
   }
 
+  /**
+   * The Redis key of a limiter key. On a Cluster every key carries the namespace as its hash
+   * tag (`{ns}:key`): `incrAndSum` may combine any keys, and one slot keeps every call on one
+   * node. Limiters in different namespaces land on different nodes.
+   */
   private key(key: string): string {
-    return `${this.namespace}:${key}`;
+    return this.client.isCluster ? `{${this.namespace}}:${key}` : `${this.namespace}:${key}`;
   }
 
   async add(key: string, value: number, ttl: number): Promise<boolean> {

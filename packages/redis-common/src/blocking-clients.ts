@@ -1,17 +1,16 @@
-import type { Redis } from "ioredis";
-import { RedisConnection } from "./connection.js";
+import { type AnyRedis, duplicateClient, RedisConnection } from "./connection.js";
 
 /**
  * Connections for blocking commands: a blocked connection serves nobody else, so each
  * concurrent wait borrows its own duplicate of the main client. Idle ones are kept for reuse.
  */
 export class BlockingClients {
-  private readonly source: RedisConnection;
-  private readonly idle: RedisConnection[] = [];
-  private readonly all = new Set<RedisConnection>();
+  private readonly source: RedisConnection<AnyRedis>;
+  private readonly idle: RedisConnection<AnyRedis>[] = [];
+  private readonly all = new Set<RedisConnection<AnyRedis>>();
   private readonly keepIdle: number;
 
-  constructor(source: RedisConnection, keepIdle = 4) {
+  constructor(source: RedisConnection<AnyRedis>, keepIdle = 4) {
     this.source = source;
     this.keepIdle = keepIdle;
   }
@@ -21,11 +20,11 @@ export class BlockingClients {
    * `RedisConnection.run` does; it runs again after a connection loss, so `command` should
    * compute its blocking timeout from a deadline of its own.
    */
-  async with<T>(doing: string, command: (client: Redis) => Promise<T>): Promise<T> {
+  async with<T>(doing: string, command: (client: AnyRedis) => Promise<T>): Promise<T> {
     let connection = this.idle.pop();
     if (connection === undefined) {
       connection = new RedisConnection({
-        client: this.source.client.duplicate(),
+        client: duplicateClient(this.source.client),
         owned: true,
         connectionTimeout: this.source.connectionTimeout,
         what: "blocking",

@@ -1,6 +1,6 @@
 import { InvalidArgument } from "@taskq/core";
-import type { RedisOptions } from "ioredis";
-import { Redis } from "ioredis";
+import type { ClusterNode, ClusterOptions, RedisOptions } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 
 /**
  * What taskq sets on every client it creates: ioredis must not resend a command that was in
@@ -24,6 +24,38 @@ export function reconnectDelay(times: number): number {
  * out in one write (auto-pipelining), so many concurrent calls cost few syscalls.
  */
 export function createClient(where: string, url: string | undefined, options: RedisOptions): Redis {
+  checkRequired(where, options);
+  const merged: RedisOptions = {
+    enableAutoPipelining: true,
+    retryStrategy: reconnectDelay,
+    ...options,
+    ...REQUIRED,
+  };
+  return url === undefined ? new Redis(merged) : new Redis(url, merged);
+}
+
+/**
+ * A Redis Cluster client for a taskq package: `nodes` to start from, `options` the
+ * ClusterOptions, `nodeOptions` the connection options every node gets (password, tls...).
+ * Every node's connection follows taskq's rules (no resend of a command in flight).
+ */
+export function createClusterClient(
+  where: string,
+  nodes: ClusterNode[],
+  options: ClusterOptions,
+  nodeOptions: RedisOptions,
+): Cluster {
+  checkRequired(where, nodeOptions);
+  checkRequired(where, options.redisOptions ?? {});
+  return new Cluster(nodes, {
+    enableAutoPipelining: true,
+    clusterRetryStrategy: reconnectDelay,
+    ...options,
+    redisOptions: { ...nodeOptions, ...options.redisOptions, ...REQUIRED },
+  });
+}
+
+function checkRequired(where: string, options: RedisOptions): void {
   for (const [name, value] of Object.entries(REQUIRED)) {
     if (Object.hasOwn(options, name) && (options as Record<string, unknown>)[name] !== value) {
       throw new InvalidArgument(
@@ -32,11 +64,4 @@ export function createClient(where: string, url: string | undefined, options: Re
       );
     }
   }
-  const merged: RedisOptions = {
-    enableAutoPipelining: true,
-    retryStrategy: reconnectDelay,
-    ...options,
-    ...REQUIRED,
-  };
-  return url === undefined ? new Redis(merged) : new Redis(url, merged);
 }

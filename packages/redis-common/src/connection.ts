@@ -1,11 +1,14 @@
 import type { Logger } from "@taskq/core";
 import { BrokerError, ConnectionClosed, connectionError } from "@taskq/core";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+
+/** A client taskq runs commands on: one Redis server, or a Redis Cluster. */
+export type AnyRedis = Redis | Cluster;
 
 /** How long an operation waits for a (re)connection by default, ms (RabbitMQ's too). */
 export const DEFAULT_CONNECTION_TIMEOUT = 10_000;
 
-export interface RedisConnectionSettings<C extends Redis = Redis> {
+export interface RedisConnectionSettings<C extends AnyRedis = Redis> {
   /** The client; the connection closes it on `close()` only when `owned`. */
   client: C;
   owned: boolean;
@@ -17,13 +20,13 @@ export interface RedisConnectionSettings<C extends Redis = Redis> {
   /** Called when the connection is back after an outage. */
   onRestored?: () => void;
   /** A connection this one duplicates: once that one was ready, failures read as ConnectionClosed. */
-  parent?: RedisConnection<Redis>;
+  parent?: RedisConnection<AnyRedis>;
 }
 
 /** What an operation does, for its error message ("enqueue message 1 on default"); a function when costly to build. */
 export type Doing = string | (() => string);
 
-export interface RunOptions<C extends Redis = Redis, T = unknown> {
+export interface RunOptions<C extends AnyRedis = Redis, T = unknown> {
   /**
    * The command may safely run twice (a read, a blocking wait on a list, a settle that
    * checks what it still holds): when the connection drops under it, it runs again once the
@@ -52,8 +55,22 @@ interface Waiter {
 const NOT_SENT = "Stream isn't writeable";
 
 /** Where a client points, for messages. */
-export function describeClient(client: Redis): string {
-  const o = client.options;
+export function describeClient(client: AnyRedis): string {
+  if (client.isCluster) {
+    // The startup nodes: where the cluster was looked for (the slot owners change with failovers).
+    const nodes = (client as unknown as { startupNodes?: unknown[] }).startupNodes ?? [];
+    const shown = nodes
+      .map((n) =>
+        typeof n === "string"
+          ? n
+          : typeof n === "number"
+            ? `127.0.0.1:${n}`
+            : `${(n as { host?: string }).host ?? "127.0.0.1"}:${(n as { port?: number }).port ?? 6379}`,
+      )
+      .join(",");
+    return `cluster ${shown || "(no nodes)"}`;
+  }
+  const o = (client as Redis).options;
   return o.path ? `unix:${o.path}` : `${o.host ?? "127.0.0.1"}:${o.port ?? 6379}`;
 }
 
@@ -66,7 +83,7 @@ export function describeClient(client: Redis): string {
  * unknown: the call rejects with ConnectionClosed, and only commands marked idempotent run
  * again). Outages are logged once, and the recovery once.
  */
-export class RedisConnection<C extends Redis = Redis> {
+export class RedisConnection<C extends AnyRedis = Redis> {
   readonly client: C;
   readonly where: string;
   readonly connectionTimeout: number;
@@ -74,7 +91,7 @@ export class RedisConnection<C extends Redis = Redis> {
   private readonly what: string;
   private readonly log: Logger;
   private readonly onRestored: (() => void) | undefined;
-  private readonly parent: RedisConnection<Redis> | undefined;
+  private readonly parent: RedisConnection<AnyRedis> | undefined;
   private readonly waiters = new Set<Waiter>();
   private wasReady = false;
   private down = false;
@@ -229,6 +246,15 @@ export class RedisConnection<C extends Redis = Redis> {
       try {
         return await command(this.client);
       } catch (err) {
+        if (isClusterRefusal(err) && !this.closed && Date.now() < deadline) {
+          // Refused, not run: a Redis Cluster between a master's loss and its replica's
+          // promotion, or a pipeline sent by a stale slot map (ioredis follows a MOVED only
+          // when every command of a pipeline got it). Wait it out as an outage, up to the
+          // same deadline, with a fresh slot map.
+          if (this.client.isCluster) (this.client as Cluster).refreshSlotsCache();
+          await new Promise((r) => setTimeout(r, CLUSTER_DOWN_RETRY));
+          continue;
+        }
         if (this.closed || isReplyError(err)) throw this.error(err, doing);
         if (isNotSent(err) && Date.now() < deadline) continue;
         const again = options.retry ?? (options.idempotent ? command : undefined);
@@ -275,6 +301,14 @@ export class RedisConnection<C extends Redis = Redis> {
   }
 }
 
+/** How often a command a Redis Cluster refused (CLUSTERDOWN, MOVED...) is tried again, ms. */
+const CLUSTER_DOWN_RETRY = 100;
+
+/** A Redis Cluster refused the command without running it, for now (failover, resharding). */
+function isClusterRefusal(err: unknown): boolean {
+  return isReplyError(err) && /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(err.message);
+}
+
 function isReplyError(err: unknown): err is Error {
   return err instanceof Error && err.name === "ReplyError";
 }
@@ -301,4 +335,9 @@ function isConnectionLoss(err: unknown): boolean {
     isNotSent(err) ||
     (err instanceof Error && err.message === "Connection is closed.")
   );
+}
+
+/** A new client to the same server or cluster, with the same options (for a subscriber). */
+export function duplicateClient(client: AnyRedis): AnyRedis {
+  return client.isCluster ? (client as Cluster).duplicate() : (client as Redis).duplicate();
 }

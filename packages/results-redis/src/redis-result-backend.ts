@@ -9,14 +9,14 @@ import {
   ioredisOptions,
   RedisConnection,
 } from "@taskq/redis-common";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 
 /** The options RedisResultBackend itself reads (the rest go to ioredis). */
 export interface RedisResultBackendOwnOptions extends ResultBackendOptions {
   /** `redis://[:password@]host:port/db`; other connection options refine it. */
   url?: string;
   /** An ioredis client to use (left open by `close()`), e.g. the broker's. */
-  client?: Redis;
+  client?: Redis | Cluster;
   /**
    * How long an operation waits for a (re)connection before it fails with a
    * ConnectionError naming the address, ms. Default 10 000 (as the brokers').
@@ -41,10 +41,10 @@ const OWN = Object.keys(CHECKS);
  */
 export class RedisResultBackend extends ResultBackend {
   /** The ioredis client in use (yours when you passed `client`). */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** How long an operation waits for a (re)connection before it fails, ms. */
   readonly connectionTimeout: number;
-  private readonly connection: RedisConnection;
+  private readonly connection: RedisConnection<Redis | Cluster>;
   private readonly blocking: BlockingClients;
 
   constructor(given: RedisResultBackendOptions = {}) {

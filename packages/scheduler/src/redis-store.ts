@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { connectionError, InvalidArgument, optionChecks, validateOptions } from "@taskq/core";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import type {
   CompareAndSetResult,
   ScheduleFields,
@@ -13,8 +13,11 @@ import type {
 export interface RedisScheduleStoreOptions {
   /** `redis://[:password@]host:port/db`; defaults to ioredis's default (127.0.0.1:6379). */
   url?: string;
-  /** An ioredis client to use (left open by `close()`), e.g. the broker's. */
-  client?: Redis;
+  /**
+   * An ioredis client to use (left open by `close()`), e.g. the broker's. With an ioredis
+   * `Cluster`, the keys carry the namespace as hash tag (`{<namespace>}:__schedules__.<name>`).
+   */
+  client?: Redis | Cluster;
   /** Prefix of every key; default `"taskq"` (keys are `<namespace>:__schedules__.<name>`). */
   namespace?: string;
   /** How long to wait for a connection, in ms (ioredis's `connectTimeout`); default 10 s. */
@@ -31,7 +34,7 @@ const CHECKS = {
   connectionTimeout: optionChecks.positiveNumber,
 };
 
-type CasClient = Redis & {
+type CasClient = (Redis | Cluster) & {
   taskqScheduleCas(key: string, expect: string, set: string): Promise<[number, string[]]>;
 };
 
@@ -63,7 +66,7 @@ function toState(flat: string[]): StoredSchedule | undefined {
  */
 export class RedisScheduleStore implements ScheduleStore {
   /** The ioredis client in use (yours when you passed `client`). */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** Prefix of every key. */
   readonly namespace: string;
   private readonly ownsClient: boolean;
@@ -104,12 +107,18 @@ export class RedisScheduleStore implements ScheduleStore {
 
   /** The key of a schedule's hash. */
   key(name: string): string {
-    return `${this.namespace}:__schedules__.${name}`;
+    // On a Cluster the namespace is the hash tag, as for the state and cancel keys.
+    return this.client.isCluster
+      ? `{${this.namespace}}:__schedules__.${name}`
+      : `${this.namespace}:__schedules__.${name}`;
   }
 
   private failed(err: unknown, doing: string): Error {
-    const o = this.client.options;
-    const where = o.path ? `unix:${o.path}` : `${o.host ?? "127.0.0.1"}:${o.port ?? 6379}`;
+    let where = "a Redis Cluster";
+    if (!this.client.isCluster) {
+      const o = (this.client as Redis).options;
+      where = o.path ? `unix:${o.path}` : `${o.host ?? "127.0.0.1"}:${o.port ?? 6379}`;
+    }
     return connectionError("Redis", where, doing, err, this.everReady);
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type {
+  OptionCheck,
   StateFilter,
   StateListOptions,
   StateRecord,
@@ -9,15 +10,23 @@ import type {
 import {
   InvalidArgument,
   isFinished,
+  lazyLogger,
   optionChecks,
   StateBackend,
   validateOptions,
 } from "@taskq/core";
-import type { Redis, RedisOptions } from "ioredis";
+import {
+  type AnyRedis,
+  connectionOptionChecks,
+  createClient,
+  DEFAULT_CONNECTION_TIMEOUT,
+  ioredisOptions,
+  RedisConnection,
+} from "@taskq/redis-common";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { decodeState, encodeField, plain } from "./codec.js";
-import type { RedisConnectionOptions } from "./connection.js";
-import { Connection } from "./connection.js";
 import { StateKeys } from "./keys.js";
+import type { RedisConnectionOptions } from "./options.js";
 import type { StateClient } from "./scripts.js";
 import { withStateScripts } from "./scripts.js";
 import { Subscriptions } from "./subscriptions.js";
@@ -36,6 +45,13 @@ export interface RedisStateBackendOwnOptions extends RedisConnectionOptions {
 /** Options of `new RedisStateBackend(options)`: its own, plus ioredis connection options. */
 export type RedisStateBackendOptions = RedisStateBackendOwnOptions &
   Omit<RedisOptions, keyof RedisStateBackendOwnOptions>;
+
+const CHECKS = {
+  ...connectionOptionChecks,
+  cleanupInterval: optionChecks.nonNegativeNumber,
+} satisfies Record<string, OptionCheck>;
+
+const OWN = Object.keys(CHECKS);
 
 /** The columns a read gives per state (see read() in common.lua). */
 const COLUMNS = 5;
@@ -172,32 +188,41 @@ function batches(updates: readonly StateUpdate[]): StateUpdate[][] {
  */
 export class RedisStateBackend extends StateBackend {
   /** The ioredis client in use (yours when you passed `client`; then `close()` leaves it open). */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** The key prefix (default `taskq`). */
   readonly namespace: string;
+  /** How long an operation waits for a (re)connection before it fails, ms. */
+  readonly connectionTimeout: number;
   /** @internal The key names, for tests. */
   readonly keys: StateKeys;
-  private readonly connection: Connection;
+  private readonly connection: RedisConnection<AnyRedis>;
+  /** "1" on a Redis Cluster: write.lua then publishes every notice (see there). */
+  private readonly clusterFlag: "0" | "1";
   private readonly scripts: StateClient;
   private readonly subscriptions: Subscriptions;
   private queue: Call[] = [];
   private cleanupTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
 
-  constructor(options: RedisStateBackendOptions = {}) {
+  constructor(given: RedisStateBackendOptions = {}) {
     super();
-    validateOptions("RedisStateBackend", options, {
-      namespace: optionChecks.nonEmptyString,
-      cleanupInterval: optionChecks.nonNegativeNumber,
+    validateOptions("RedisStateBackend", given, CHECKS);
+    // Own properties only, as validated: nothing is taken from a prototype.
+    const options: RedisStateBackendOptions = { ...given };
+    const rest = ioredisOptions("RedisStateBackend", options, OWN);
+    this.connectionTimeout = options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT;
+    this.client = options.client ?? createClient("RedisStateBackend", options.url, rest);
+    this.connection = new RedisConnection<AnyRedis>({
+      client: this.client,
+      owned: options.client === undefined,
+      connectionTimeout: this.connectionTimeout,
+      what: "state backend",
+      log: lazyLogger("taskq.RedisStateBackend"),
     });
-    this.connection = new Connection("RedisStateBackend", options as Record<string, unknown>, [
-      "namespace",
-      "cleanupInterval",
-    ]);
-    this.client = this.connection.client;
     this.scripts = withStateScripts(this.client);
     this.namespace = options.namespace ?? "taskq";
-    this.keys = new StateKeys(this.namespace);
+    this.keys = new StateKeys(this.namespace, this.client.isCluster);
+    this.clusterFlag = this.client.isCluster ? "1" : "0";
     this.subscriptions = new Subscriptions(this.connection, this.keys.changed);
     const interval = options.cleanupInterval ?? 60_000;
     if (interval > 0) {
@@ -208,9 +233,13 @@ export class RedisStateBackend extends StateBackend {
 
   /** Remove expired states now (the scripts also do it as they go). */
   private cleanup(): void {
-    this.scripts.taskqStateCleanup(this.keys.all, this.keys.prefix, 10_000).catch(() => {
-      // Tried again at the next interval; a write or a listing cleans up meanwhile.
-    });
+    this.connection
+      .run("remove expired message states", () =>
+        this.scripts.taskqStateCleanup(this.keys.all, this.keys.prefix, 10_000),
+      )
+      .catch(() => {
+        // Tried again at the next interval; a write or a listing cleans up meanwhile.
+      });
   }
 
   write(updates: readonly StateUpdate[]): Promise<void> {
@@ -250,31 +279,28 @@ export class RedisStateBackend extends StateBackend {
   }
 
   private async send(updates: StateUpdate[]): Promise<void> {
-    let missing: number[];
-    try {
-      missing = await this.scripts.taskqStateWrite(
+    const missing = await this.connection.run(`record ${updates.length} message state(s)`, () =>
+      this.scripts.taskqStateWrite(
         this.keys.all,
         this.keys.prefix,
         updates.map((u) => encodeOne(u, false)).join("\x01"),
         ttlOf(updates[0]!),
-      );
-    } catch (err) {
-      throw this.connection.failed(err, `record ${updates.length} message state(s)`);
-    }
+        this.clusterFlag,
+      ),
+    );
     const again = missing
       .map((position) => updates[position - 1]!)
       .filter((u) => u.initial !== undefined);
     if (again.length === 0) return;
-    try {
-      await this.scripts.taskqStateWrite(
+    await this.connection.run(`record ${again.length} message state(s)`, () =>
+      this.scripts.taskqStateWrite(
         this.keys.all,
         this.keys.prefix,
         again.map((u) => encodeOne(u, true)).join("\x01"),
         ttlOf(again[0]!),
-      );
-    } catch (err) {
-      throw this.connection.failed(err, `record ${again.length} message state(s)`);
-    }
+        this.clusterFlag,
+      ),
+    );
   }
 
   override async flush(): Promise<void> {
@@ -287,12 +313,11 @@ export class RedisStateBackend extends StateBackend {
 
   override async getMany(messageIds: readonly string[]): Promise<(StateRecord | undefined)[]> {
     if (messageIds.length === 0) return [];
-    let columns: string[];
-    try {
-      columns = await this.scripts.taskqStateRead(this.keys.all, this.keys.prefix, ...messageIds);
-    } catch (err) {
-      throw this.connection.failed(err, `read ${messageIds.length} message state(s)`);
-    }
+    const columns = await this.connection.run(
+      `read ${messageIds.length} message state(s)`,
+      () => this.scripts.taskqStateRead(this.keys.all, this.keys.prefix, ...messageIds),
+      { idempotent: true },
+    );
     return messageIds.map((id, i) =>
       columns[i * COLUMNS] === "" ? undefined : decodeState(id, columns, i * COLUMNS),
     );
@@ -300,18 +325,18 @@ export class RedisStateBackend extends StateBackend {
 
   async list(options?: StateListOptions): Promise<StateRecord[]> {
     const { filter, offset, limit } = StateBackend.checkListOptions(options, true);
-    let reply: string[];
-    try {
-      reply = await this.scripts.taskqStateList(
-        this.keys.all,
-        ...this.filterArgs(filter),
-        offset,
-        limit,
-        randomUUID(),
-      );
-    } catch (err) {
-      throw this.connection.failed(err, "list message states");
-    }
+    const reply = await this.connection.run(
+      "list message states",
+      () =>
+        this.scripts.taskqStateList(
+          this.keys.all,
+          ...this.filterArgs(filter),
+          offset,
+          limit,
+          randomUUID(),
+        ),
+      { idempotent: true },
+    );
     const out: StateRecord[] = [];
     for (let i = 0; i + COLUMNS < reply.length; i += COLUMNS + 1) {
       out.push(decodeState(reply[i] as string, reply as string[], i + 1));
@@ -321,15 +346,11 @@ export class RedisStateBackend extends StateBackend {
 
   async count(filter?: StateFilter): Promise<number> {
     const checked = StateBackend.checkListOptions(filter, false).filter;
-    try {
-      return await this.scripts.taskqStateCount(
-        this.keys.all,
-        ...this.filterArgs(checked),
-        randomUUID(),
-      );
-    } catch (err) {
-      throw this.connection.failed(err, "count message states");
-    }
+    return this.connection.run(
+      "count message states",
+      () => this.scripts.taskqStateCount(this.keys.all, ...this.filterArgs(checked), randomUUID()),
+      { idempotent: true },
+    );
   }
 
   /** prefix, status, actor, queue, composition, before: as the scripts take them. */

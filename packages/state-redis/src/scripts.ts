@@ -1,16 +1,22 @@
 import { readFileSync } from "node:fs";
-import type { Redis } from "ioredis";
+import type { AnyRedis } from "@taskq/redis-common";
 
 /** The state scripts, as commands on a client (EVALSHA, loaded once; ioredis handles NOSCRIPT). */
 export interface StateCommands {
-  taskqStateWrite(all: string, prefix: string, updates: string, ttl: number): Promise<number[]>;
+  taskqStateWrite(
+    all: string,
+    prefix: string,
+    updates: string,
+    ttl: number,
+    cluster: "0" | "1",
+  ): Promise<number[]>;
   taskqStateRead(all: string, prefix: string, ...ids: string[]): Promise<string[]>;
   taskqStateList(all: string, ...args: (string | number)[]): Promise<string[]>;
   taskqStateCount(all: string, ...args: (string | number)[]): Promise<number>;
   taskqStateCleanup(all: string, prefix: string, limit: number): Promise<number>;
 }
 
-export type StateClient = Redis & StateCommands;
+export type StateClient = AnyRedis & StateCommands;
 
 const SCRIPTS: [name: keyof StateCommands, file: string][] = [
   ["taskqStateWrite", "write"],
@@ -35,7 +41,7 @@ function source(file: string): string {
 }
 
 /** Add the scripts to a client as commands (once per client). */
-export function withStateScripts(client: Redis): StateClient {
+export function withStateScripts(client: AnyRedis): StateClient {
   const target = client as StateClient;
   for (const [name, file] of SCRIPTS) {
     if (typeof target[name] !== "function")

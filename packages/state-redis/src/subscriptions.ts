@@ -1,6 +1,5 @@
 import type { StateWatch } from "@taskq/core";
-import type { Redis } from "ioredis";
-import type { Connection } from "./connection.js";
+import { type AnyRedis, duplicateClient, type RedisConnection } from "@taskq/redis-common";
 
 /**
  * Watches on the change channel, which every write tells its new statuses (`id status`
@@ -9,13 +8,13 @@ import type { Connection } from "./connection.js";
  * that is missed.
  */
 export class Subscriptions {
-  private readonly connection: Connection;
+  private readonly connection: RedisConnection<AnyRedis>;
   private readonly channel: string;
-  private subscriber: Redis | undefined;
+  private subscriber: AnyRedis | undefined;
   private ready: Promise<unknown> | undefined;
   private readonly listeners = new Map<string, Set<() => void>>();
 
-  constructor(connection: Connection, channel: string) {
+  constructor(connection: RedisConnection<AnyRedis>, channel: string) {
     this.connection = connection;
     this.channel = channel;
   }
@@ -23,13 +22,16 @@ export class Subscriptions {
   private open(): Promise<unknown> {
     if (this.ready !== undefined) return this.ready;
     if (this.subscriber === undefined) {
-      const subscriber = this.connection.duplicate();
+      const subscriber = duplicateClient(this.connection.client);
+      // Failures reach the caller as rejected calls; ioredis need not print them too.
+      subscriber.on("error", () => {});
       subscriber.on("message", (_channel: string, data: string) => this.deliver(data));
       this.subscriber = subscriber;
     }
-    this.ready = this.subscriber.subscribe(this.channel).catch((err: unknown) => {
+    const subscriber = this.subscriber;
+    this.ready = subscriber.subscribe(this.channel).catch((err: unknown) => {
       this.ready = undefined;
-      throw this.connection.failed(err, "subscribe to state changes");
+      throw this.connection.error(err, "subscribe to state changes");
     });
     return this.ready;
   }

@@ -10,4 +10,6 @@ export type { RabbitmqCluster } from "./rabbitmq-cluster.js";
 export { startRabbitmqCluster } from "./rabbitmq-cluster.js";
 export type { RedisServer, RedisServerOptions } from "./redis.js";
 export { startRedis } from "./redis.js";
+export type { RedisCluster, RedisClusterNode, RedisClusterOptions } from "./redis-cluster.js";
+export { REDIS_CLUSTER_TESTS, redisClusterSetup, startRedisCluster } from "./redis-cluster.js";
 export { memcachedSetup, rabbitmqSetup, redisSetup } from "./vitest-setup.js";

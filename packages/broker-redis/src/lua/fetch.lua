@@ -1,7 +1,8 @@
 -- Settle acked messages, then take up to N messages for this worker. Needs Redis 6.2+
 -- (LPOP with a count, SMISMEMBER): a handful of calls per batch, not per message.
 -- KEYS[1] queue list, KEYS[2] messages hash, KEYS[3] this worker's acks set for the queue,
--- KEYS[4] this worker's registry of queues it holds acks on
+-- KEYS[4] this worker's registry of queues it holds acks on (left out in cluster mode, where it
+-- lives in another slot: the broker records its queues there before fetching)
 -- ARGV[1] queue name, ARGV[2] how many to take, ARGV[3..] ids to ack first
 -- Returns id1, data1, id2, data2, ... An id whose data is gone (flushed) is dropped.
 --!include lib/settle.lua
@@ -29,7 +30,9 @@ if want > 0 then
     end
     if #taken > 0 then
       redis.call("sadd", KEYS[3], unpack(taken))
-      redis.call("sadd", KEYS[4], ARGV[1])
+      if #KEYS > 3 then
+        redis.call("sadd", KEYS[4], ARGV[1])
+      end
     end
   end
 end

@@ -21,6 +21,28 @@ describe("RedisBroker options", () => {
     [{ client: {} }, "client must be an ioredis client, got {}"],
     [{ middleware: "none" }, "middleware must be an array of middleware"],
     [{ maxRetriesPerRequest: 20 }, "maxRetriesPerRequest must be 0"],
+    [
+      { cluster: { nodes: [] } },
+      "cluster must be { nodes: [{ host, port }, ...], options? } with at least one node",
+    ],
+    [
+      { cluster: { nodes: [{ host: "h" }] } },
+      "cluster must be { nodes: [{ host, port }, ...], options? }: each node",
+    ],
+    [
+      { cluster: { nodes: [{ host: "h", port: 1 }], options: 5 } },
+      "cluster must be { nodes: [{ host, port }, ...], options? }: options an object",
+    ],
+    [
+      { cluster: { nodes: [{ host: "h", port: 1 }] }, url: "redis://x" },
+      "cluster cannot go with url",
+    ],
+    [
+      { cluster: { nodes: [{ host: "h", port: 1 }] }, namespace: "a{b}" },
+      "namespace must not contain { or } in cluster mode",
+    ],
+    [{ waitReplicas: -1 }, "waitReplicas must be a whole number, 0 or more, got -1"],
+    [{ waitReplicas: 1.5 }, "waitReplicas must be a whole number, 0 or more"],
   ])("%j is refused with an InvalidArgument naming the option", (options, message) => {
     const make = () => new RedisBroker({ lazyConnect: true, ...(options as RedisBrokerOptions) });
     expect(make).toThrow(InvalidArgument);

@@ -59,7 +59,9 @@ local dels = { {}, {}, {} }  -- per column: ids
 local stPairs, expiryPairs, rems, adds = {}, {}, {}, {}
 local bodies, wheres = {}, {}
 local missing, notice = {}, {}
-local listening = redis.call('PUBSUB', 'NUMSUB', P .. 'changed')[2] > 0
+-- PUBSUB NUMSUB counts this node's subscribers only: on a Redis Cluster (ARGV[4] "1") a
+-- watcher may be on another node, so the notice always goes out.
+local listening = ARGV[4] == '1' or redis.call('PUBSUB', 'NUMSUB', P .. 'changed')[2] > 0
 
 -- Read the fields `mask` names from `at`: startedAt and endedAt are returned (they live in
 -- st; nil when not given), the others go to their columns.
