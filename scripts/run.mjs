@@ -1,6 +1,8 @@
 // The two set-up commands of the README, on a machine that has only Node and npm:
 //   node scripts/run.mjs demo — install, build what is stale (quietly), run the count-words example
 //   node scripts/run.mjs test — install, then the whole test suite (scripts/test.sh)
+// and, for CI after `test`: node scripts/run.mjs clusters — the opt-in suites that start a local
+// Redis Cluster and a 3-node RabbitMQ cluster (scripts/test-clusters.sh)
 // pnpm is pinned in package.json's packageManager; when the machine has another version (or
 // none), the pinned one is installed under .tools/ with npm and put first on PATH for every
 // child, since corepack cannot verify pnpm's signatures on every registry.
@@ -64,8 +66,8 @@ function ensurePnpm() {
 }
 
 const task = process.argv[2];
-if (task !== "demo" && task !== "test") {
-  console.error("usage: node scripts/run.mjs demo|test");
+if (task !== "demo" && task !== "test" && task !== "clusters") {
+  console.error("usage: node scripts/run.mjs demo|test|clusters");
   process.exit(2);
 }
 const env = ensurePnpm();
@@ -83,7 +85,7 @@ const steps =
         ["node", [join("scripts", "build-stale.mjs")]],
         ["node", [join("examples", "count-words", "run.mjs")]],
       ]
-    : [["bash", [join("scripts", "test.sh")]]];
+    : [["bash", [join("scripts", task === "test" ? "test.sh" : "test-clusters.sh")]]];
 for (const [command, args] of steps) {
   const result = run(command === "node" ? process.execPath : command, args, { env });
   if (result.status !== 0) process.exit(result.status ?? 1);

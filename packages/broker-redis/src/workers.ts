@@ -3,6 +3,7 @@ import { qName } from "@taskq/core";
 import type { RedisConnection } from "@taskq/redis-common";
 import { execAll } from "@taskq/redis-common";
 import type { Keys } from "./keys.js";
+import type { ScriptClient } from "./scripts.js";
 
 /** Most workers one call lists: the read stays bounded whatever the fleet. */
 export const MAX_WORKERS = 1000;
@@ -13,7 +14,7 @@ export const MAX_WORKERS = 1000;
  * without a registry (a Dramatiq process, or one that has fetched nothing) lists no queues.
  */
 export async function listWorkers(
-  connection: RedisConnection,
+  connection: RedisConnection<ScriptClient>,
   keys: Keys,
   heartbeatTimeout: number,
   limit = MAX_WORKERS,
@@ -34,9 +35,15 @@ export async function listWorkers(
       );
       const ids = beats.filter((_, i) => i % 2 === 0);
       if (ids.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const id of ids) pipeline.smembers(keys.registryOf(id));
-      const registries = (await execAll(pipeline)) as string[][];
+      let registries: string[][];
+      if (keys.cluster) {
+        // Registries hash to different slots, and a cluster pipeline must stay in one.
+        registries = await Promise.all(ids.map((id) => client.smembers(keys.registryOf(id))));
+      } else {
+        const pipeline = client.pipeline();
+        for (const id of ids) pipeline.smembers(keys.registryOf(id));
+        registries = (await execAll(pipeline)) as string[][];
+      }
       return ids.map((id, i) => ({
         id,
         lastSeen: Number(beats[2 * i + 1]),

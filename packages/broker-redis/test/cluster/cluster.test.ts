@@ -159,6 +159,27 @@ if (!REDIS_CLUSTER_TESTS) {
       expect(Date.now() - t0).toBeLessThan(5000);
     });
 
+    test("listWorkers lists several workers, whose registries live in different slots", async () => {
+      const namespace = `lw-${randomUUID().slice(0, 8)}`;
+      const reader = broker({ namespace });
+      const brokers = [broker({ namespace }), broker({ namespace }), broker({ namespace })];
+      for (const [i, b] of brokers.entries()) {
+        actor(() => undefined, { broker: b, actorName: "a", queueName: `lw${i}` });
+        await worker(b);
+      }
+      let ids: string[] = [];
+      await eventually(
+        async () => {
+          const listed = await reader.listWorkers();
+          ids = listed.filter((w) => w.queues.length > 0).map((w) => w.id);
+          return ids.length === brokers.length;
+        },
+        15_000,
+        "three workers listed with their queues",
+      );
+      expect(ids.sort()).toEqual(brokers.map((b) => b.keys.brokerId).sort());
+    });
+
     test("waitReplicas: a send no replica acknowledged rejects with a BrokerError saying so", async () => {
       // The run's cluster has no replicas.
       const b = broker({ waitReplicas: 1, connectionTimeout: 300 });
