@@ -50,6 +50,9 @@ function startThread(entry: URL, init: PoolInit, events: MemberEvents): Member {
     hold: (held) => (held ? thread.ref() : thread.unref()),
     kill: async () => {
       killing = true;
+      // Held until it is gone: an idle member is unref'd, and a script awaiting
+      // worker.stop() with nothing else alive would otherwise end mid-await (exit code 13).
+      thread.ref();
       await thread.terminate();
     },
   };
@@ -85,6 +88,8 @@ function startProcess(entry: URL, init: PoolInit, events: MemberEvents): Member 
     },
     kill: async () => {
       killing = true;
+      // Held until its exit is seen, for the same reason as a thread's.
+      child.ref();
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await gone;
     },
