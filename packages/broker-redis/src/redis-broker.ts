@@ -25,6 +25,7 @@ import { createClient, execAll, RedisConnection } from "@taskq/redis-common";
 import type { DataScriptCommands } from "./data-scripts.js";
 import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
+import { EnqueueBatcher } from "./enqueue-batcher.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
@@ -78,6 +79,7 @@ export class RedisBroker extends Broker {
   private readonly heartbeats: Heartbeat;
   private readonly maintenance: Maintenance;
   private readonly deadLetters: DeadLetters;
+  private readonly batcher: EnqueueBatcher;
   private readonly pauseWatch: PauseWatch;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
   private closed = false;
@@ -116,6 +118,10 @@ export class RedisBroker extends Broker {
       () => void this.maintenance.run().catch(() => {}),
     );
     this.deadLetters = new DeadLetters(this.connection, this.keys);
+    this.batcher = new EnqueueBatcher(
+      (q, pairs, what) => this.sendChunk(q, pairs, what),
+      ENQUEUE_CHUNK,
+    );
     this.pauseWatch = new PauseWatch(this.connection, this.keys, this.log, (names) =>
       this.notePausedQueues(names),
     );
@@ -145,17 +151,10 @@ export class RedisBroker extends Broker {
     return [copy, id, copy.encodeForText()];
   }
 
+  /** Stored with the other messages enqueued on its queue in the same turn (one Lua call). */
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
     const [copy, id, data] = this.prepareForRedis(message);
-    const q = copy.queueName;
-    const k = this.keys;
-    await this.connection.run(
-      () => `enqueue message ${message.messageId} on ${q}`,
-      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", id, data),
-      {
-        retry: (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", id, data),
-      },
-    );
+    await this.batcher.add(copy.queueName, copy.messageId, id, data);
     return copy;
   }
 
@@ -167,40 +166,31 @@ export class RedisBroker extends Broker {
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
-    const sent: Promise<number>[] = [];
-    const byQueue = new Map<string, (string | Uint8Array)[]>();
-    const k = this.keys;
-    const send = (q: string, pairs: (string | Uint8Array)[]) => {
-      sent.push(
-        this.connection.run(
-          () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-          (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", ...pairs),
-          {
-            retry: (client) =>
-              client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", ...pairs),
-          },
-        ),
-      );
-    };
+    const sent: Promise<unknown>[] = [];
+    let last: Promise<unknown> | undefined;
     for (const message of messages) {
       const [copy, id, data] = this.prepareForRedis(message);
       out.push(copy);
-      let pairs = byQueue.get(copy.queueName);
-      if (pairs === undefined) {
-        pairs = [];
-        byQueue.set(copy.queueName, pairs);
-      }
-      pairs.push(id, data);
-      if (pairs.length >= ENQUEUE_CHUNK * 2) {
-        send(copy.queueName, pairs);
-        byQueue.delete(copy.queueName);
-      }
+      const done = this.batcher.add(copy.queueName, copy.messageId, id, data);
+      // Messages of one chunk share its promise: keep one per chunk.
+      if (done !== last) sent.push(done);
+      last = done;
     }
-    for (const [q, pairs] of byQueue) send(q, pairs);
     const results = await Promise.allSettled(sent);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     return out;
+  }
+
+  private sendChunk(q: string, pairs: (string | Uint8Array)[], what: () => string) {
+    const k = this.keys;
+    return this.connection.run(
+      what,
+      (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "0", ...pairs),
+      {
+        retry: (client) => client.taskqEnqueue(k.queue(q), k.messages(q), k.wake(q), "1", ...pairs),
+      },
+    );
   }
 
   /** The due delayed message moves to its queue in one Lua call. */
@@ -410,6 +400,8 @@ export class RedisBroker extends Broker {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Messages already sent in this turn go out before the connection closes.
+    this.batcher.flush();
     this.heartbeats.stop();
     const holding = [...this.consumers.values()].some((set) => [...set].some((c) => c.holding));
     if (!holding && this.connection.ready) {
