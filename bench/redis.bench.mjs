@@ -2,11 +2,10 @@
 // run: processing throughput (one worker process, no-op jobs, concurrency 50, pre-enqueued),
 // batched enqueue throughput, enqueue -> start latency on an idle worker, and worker memory
 // over a long run. Results: a table on stdout and results/redis.json.
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startRedis } from "@taskq/test-servers";
-import { Redis } from "ioredis";
 import { median, table, writeSummary } from "./lib.mjs";
+import { child, throughput } from "./redis/runner.mjs";
 import { flushAll, systems } from "./redis/systems.mjs";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
@@ -16,64 +15,7 @@ const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
 const MEMORY_MESSAGES = Number(process.env.BENCH_MEMORY_MESSAGES ?? 1_000_000);
 const SEND_LOOP = Number(process.env.BENCH_SEND_LOOP ?? 5000);
 const ORDER = ["taskq", "bullmq", "beequeue"];
-// Processing throughput also runs taskq with MessageState on Redis, interleaved with the rest.
-const THROUGHPUT = ["taskq", "taskqState", "bullmq", "beequeue"];
-
-function child(system, url, mode, count) {
-  const proc = fork(
-    new URL("./redis/worker-child.mjs", import.meta.url),
-    [system, url, mode, String(count), String(CONCURRENCY)],
-    {
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean),
-    },
-  );
-  const waiters = [];
-  proc.on("message", (m) => {
-    const i = waiters.findIndex((w) => w.match(m));
-    if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
-  });
-  const next = (match) => new Promise((resolve) => waiters.push({ match, resolve }));
-  return {
-    ready: next((m) => m.ready),
-    done: next((m) => m.done),
-    report: () => {
-      const p = next((m) => m.latencies);
-      proc.send("report");
-      return p;
-    },
-    stop: () => {
-      proc.send("stop");
-      return new Promise((r) => proc.once("exit", r));
-    },
-  };
-}
-
-/** Redis's CPU time so far (user + system), µs. */
-async function redisCpu(url) {
-  const client = new Redis(url);
-  const info = await client.info("cpu");
-  client.disconnect();
-  const read = (k) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)[1]);
-  return (read("used_cpu_user") + read("used_cpu_sys")) * 1e6;
-}
-
-async function throughput(system, url) {
-  await flushAll(url);
-  const enqueueMs = await systems[system].enqueue(url, N);
-  const worker = child(system, url, "throughput", N);
-  await worker.ready;
-  const before = await redisCpu(url);
-  const result = await worker.done;
-  const redisPerJob = ((await redisCpu(url)) - before) / N;
-  await worker.stop();
-  return {
-    enqueueRate: N / (enqueueMs / 1000),
-    rate: result.rate,
-    workerCpu: result.cpuPerJob,
-    redisCpu: redisPerJob,
-  };
-}
+const THROUGHPUT = ORDER;
 
 /**
  * Single sends in a loop: awaited one after another (round-trip bound), and 1,000 started in
@@ -163,7 +105,7 @@ try {
   const runs = Object.fromEntries(THROUGHPUT.map((s) => [s, []]));
   const sends = Object.fromEntries(ORDER.map((s) => [s, []]));
   for (let run = 0; run < RUNS; run++) {
-    for (const system of THROUGHPUT) runs[system].push(await throughput(system, server.url));
+    for (const system of THROUGHPUT) runs[system].push(await throughput(system, server.url, N));
     for (const system of ORDER) sends[system].push(await sendLoop(system, server.url));
   }
   const results = {};
@@ -210,51 +152,6 @@ try {
         (send.taskq.perTurn / send[s].perTurn).toFixed(2),
       ]),
     ]),
-  );
-
-  const withState = results.taskqState;
-  const stateRatio = withState.rate / t.rate;
-  const stateCost = {
-    worker: withState.workerCpu - t.workerCpu,
-    redis: withState.redisCpu - t.redisCpu,
-  };
-  console.log(
-    `\nMessageState on Redis (pending, started, success recorded per message), same run:\n`,
-  );
-  const us = (v) => `${v.toFixed(2)} µs`;
-  console.log(
-    table([
-      [
-        "taskq",
-        "processing",
-        "with / without",
-        "worker CPU / msg",
-        "Redis CPU / msg",
-        "batched enqueue",
-        "with / without",
-      ],
-      [
-        systems.taskq.label,
-        rate(t.rate),
-        "1.00",
-        us(t.workerCpu),
-        us(t.redisCpu),
-        rate(t.enqueueRate),
-        "1.00",
-      ],
-      [
-        systems.taskqState.label,
-        rate(withState.rate),
-        stateRatio.toFixed(2),
-        us(withState.workerCpu),
-        us(withState.redisCpu),
-        rate(withState.enqueueRate),
-        (withState.enqueueRate / t.enqueueRate).toFixed(2),
-      ],
-    ]),
-  );
-  console.log(
-    `\nState tracking: ${(stateRatio * 100).toFixed(0)}% of the processing throughput without it (target ≥ 70%); it costs ${us(stateCost.worker)} of worker CPU and ${us(stateCost.redis)} of Redis CPU per message.`,
   );
 
   const lat = {};
@@ -341,11 +238,6 @@ try {
         CONCURRENCY,
         runs,
         results,
-        messageState: {
-          ratio: stateRatio,
-          workerCpuMicrosPerMessage: stateCost.worker,
-          redisCpuMicrosPerMessage: stateCost.redis,
-        },
         latency: lat,
         sends,
         memory: mem,
