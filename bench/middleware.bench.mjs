@@ -11,14 +11,11 @@ import { systems } from "./redis/systems.mjs";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const VARIANTS = [
-  "taskq",
-  "taskqState",
-  "taskqCancel",
-  "taskqPrometheus",
-  "taskqOtel",
-  "taskqOtelSdk",
-];
+// BENCH_VARIANTS: a comma-separated subset (taskq, the baseline, always runs).
+const ALL = ["taskq", "taskqState", "taskqCancel", "taskqPrometheus", "taskqOtel", "taskqOtelSdk"];
+const VARIANTS = process.env.BENCH_VARIANTS
+  ? ["taskq", ...process.env.BENCH_VARIANTS.split(",").filter((v) => v !== "taskq")]
+  : ALL;
 
 const server = await startRedis();
 console.log(
