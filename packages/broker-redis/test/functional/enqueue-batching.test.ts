@@ -91,3 +91,23 @@ describe("RedisBroker enqueue batching", () => {
     );
   });
 });
+
+describe("RedisBroker wake-ups", () => {
+  test("a message enqueued while a new consumer is still subscribing wakes its first fetch instead of waiting for the poll", async () => {
+    const b = broker();
+    const producer = makeBroker({ namespace: b.namespace });
+    cleanups.push(() => producer.close());
+    const noop = actor((_n: number) => undefined, { broker: producer, actorName: "noop" });
+    // Both connections up, as in a worker that has been running: only the new consumer's
+    // wake-up subscription still has to connect.
+    await Promise.all([b.ping(), producer.ping()]);
+    const consumer = b.consume("default");
+    cleanups.push(() => consumer.close());
+    // A poll far beyond the test's own timeout: only a wake-up (or a fetch that sees the
+    // message) can end this fetch in time.
+    const fetched = consumer.fetch(1, { timeout: 60_000 });
+    const sent = await noop.send(1);
+    const [proxy] = await fetched;
+    expect(proxy?.messageId).toBe(sent.messageId);
+  }, 15_000);
+});
