@@ -30,7 +30,7 @@ export function writeSummary(name, rows) {
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(
     new URL(`./results/${name}.summary.json`, import.meta.url),
-    JSON.stringify({ name, date: new Date().toISOString(), rows }, null, 2),
+    `${JSON.stringify({ name, date: new Date().toISOString(), rows }, null, 2)}\n`,
   );
 }
 

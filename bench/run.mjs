@@ -106,7 +106,7 @@ const markdown = `${header}\n\n${table(rows)}\n`;
 console.log(`\n# Summary\n\n${markdown}`);
 writeFileSync(
   new URL("summary.json", results),
-  JSON.stringify({ quick, header, rows, markdown }, null, 2),
+  `${JSON.stringify({ quick, header, rows, markdown }, null, 2)}\n`,
 );
 if (failed.length > 0) {
   console.error(`failed: ${failed.join(", ")}`);
