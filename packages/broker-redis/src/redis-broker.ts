@@ -94,7 +94,12 @@ export class RedisBroker extends Broker {
     this.connectionTimeout = resolved.connectionTimeout;
     this.keys = new Keys(this.namespace, this.brokerId);
     const client =
-      resolved.client ?? createClient("RedisBroker", resolved.url, resolved.connection);
+      resolved.client ?? createClient("RedisBroker", resolved.url, {
+        // The broker batches its own commands (one enqueue call per queue and turn, acks
+        // riding on fetches); ioredis's auto-pipelining would only add a Pipeline per command.
+        enableAutoPipelining: false,
+        ...resolved.connection,
+      });
     this.client = withDataScripts(withScripts(client));
     this.connection = new RedisConnection({
       client: withDataScripts(this.client),
