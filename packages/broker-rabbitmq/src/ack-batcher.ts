@@ -46,10 +46,16 @@ export class AckBatcher {
       else if (!this.settled.delete(head)) break;
       this.order.shift();
     }
-    if (upTo >= 0) this.channel.ack(tagOnly(upTo), true);
-    for (const tag of this.acked) {
-      this.channel.ack(tagOnly(tag), false);
-      this.settled.add(tag);
+    try {
+      if (upTo >= 0) this.channel.ack(tagOnly(upTo), true);
+      for (const tag of this.acked) {
+        this.channel.ack(tagOnly(tag), false);
+        this.settled.add(tag);
+      }
+    } catch {
+      // The channel closed (a lost connection, a broker restart) and amqplib throws: the
+      // server puts every delivery still unacked on it back on its queue, so these messages
+      // come again (at least once). Thrown from the setImmediate, it would end the process.
     }
     this.acked.clear();
   }
