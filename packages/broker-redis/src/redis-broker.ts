@@ -94,7 +94,8 @@ export class RedisBroker extends Broker {
     this.connectionTimeout = resolved.connectionTimeout;
     this.keys = new Keys(this.namespace, this.brokerId);
     const client =
-      resolved.client ?? createClient("RedisBroker", resolved.url, {
+      resolved.client ??
+      createClient("RedisBroker", resolved.url, {
         // The broker batches its own commands (one enqueue call per queue and turn, acks
         // riding on fetches); ioredis's auto-pipelining would only add a Pipeline per command.
         enableAutoPipelining: false,
