@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { RedisBroker } from "@taskq/broker-redis";
 import { actor, Worker } from "@taskq/core";
 import { startRedis, startRedisCluster } from "@taskq/test-servers";
-import { formatRate, median, table } from "./lib.mjs";
+import { formatRate, median, table, writeSummary } from "./lib.mjs";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
 const QUEUES = Number(process.env.BENCH_CLUSTER_QUEUES ?? 6);
@@ -88,6 +88,20 @@ try {
       ],
     ]),
   );
+  writeSummary("cluster", [
+    {
+      scenario: "Redis Cluster (3 masters) batched enqueue",
+      taskq: formatRate(many.enqueue),
+      peer: `one node ${formatRate(one.enqueue)}`,
+      ratio: (many.enqueue / one.enqueue).toFixed(2),
+    },
+    {
+      scenario: "Redis Cluster (3 masters) processing",
+      taskq: formatRate(many.processing),
+      peer: `one node ${formatRate(one.processing)}`,
+      ratio: (many.processing / one.processing).toFixed(2),
+    },
+  ]);
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(
     new URL("./results/cluster.json", import.meta.url),

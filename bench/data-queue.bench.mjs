@@ -66,11 +66,11 @@ try {
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(
     new URL("./results/data-queue.json", import.meta.url),
-    JSON.stringify(
+    `${JSON.stringify(
       { date: new Date().toISOString(), node: process.version, N, BATCH, runs, results },
       null,
       2,
-    ),
+    )}\n`,
   );
 } finally {
   await broker.close();

@@ -168,7 +168,7 @@ console.log(`\nIsolation overhead per no-op message: ${overhead.toFixed(3)} ms`)
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(
   new URL("./results/isolation.json", import.meta.url),
-  JSON.stringify({ node: process.version, hashMs: HASH_MS, longMs: LONG_MS, ...results }, null, 2),
+  `${JSON.stringify({ node: process.version, hashMs: HASH_MS, longMs: LONG_MS, ...results }, null, 2)}\n`,
 );
 await broker.close();
 await redis.stop();

@@ -9,13 +9,10 @@
 // that saw real spans stay polymorphic).
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { context, propagation, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { actor, StubBroker, setLogger, Worker } from "@taskq/core";
 import { OpenTelemetry } from "@taskq/opentelemetry";
 import { formatRate, median, table } from "./lib.mjs";
+import { registerSdk } from "./otel-sdk.mjs";
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -24,32 +21,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const quiet = { debug() {}, info() {}, warn: console.warn, error: console.error };
 setLogger(quiet);
 
-let exported = 0;
 let ended = 0;
-/** Registers a real SDK for one run; returns how to take it down again. */
-function registerSdk() {
-  const exporter = {
-    export(spans, done) {
-      exported += spans.length;
-      done({ code: 0 });
-    },
-    async shutdown() {},
-  };
-  const provider = new BasicTracerProvider({
-    // Large enough that no span is dropped, so every one is paid for in full.
-    spanProcessors: [
-      new BatchSpanProcessor(exporter, { maxQueueSize: MESSAGES * 2, maxExportBatchSize: 512 }),
-    ],
-  });
-  trace.setGlobalTracerProvider(provider);
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  return async () => {
-    await provider.shutdown();
-    trace.disable();
-    context.disable();
-    propagation.disable();
-  };
+let sdk;
+function withSdk(scenario) {
+  if (scenario !== "sdk") return undefined;
+  sdk = registerSdk(MESSAGES * 2);
+  return () => sdk.teardown();
 }
 
 /** Wall clock and this process's CPU time (all its threads, the GC's included). */
@@ -71,8 +48,7 @@ function makeBroker(scenario) {
 
 /** Consumption only: messages are enqueued (through the middleware) before the clock starts. */
 async function consume(scenario) {
-  exported = 0;
-  const teardown = scenario === "sdk" ? registerSdk() : undefined;
+  const teardown = withSdk(scenario);
   const broker = makeBroker(scenario);
   const noop = actor(async () => undefined, { broker, actorName: "noop" });
   const batch = [];
@@ -86,14 +62,14 @@ async function consume(scenario) {
   await worker.stop();
   if (teardown) {
     await teardown();
-    ended = exported;
+    ended = sdk.exported();
   }
   return result;
 }
 
 /** actor.send(), one at a time: encode + enqueue, and the producer span. */
 async function send(scenario) {
-  const teardown = scenario === "sdk" ? registerSdk() : undefined;
+  const teardown = withSdk(scenario);
   const broker = makeBroker(scenario);
   const noop = actor(() => undefined, { broker, actorName: "noop" });
   const clock = start();

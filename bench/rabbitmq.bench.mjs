@@ -6,7 +6,7 @@ import { RabbitmqBroker } from "@taskq/broker-rabbitmq";
 import { actor, Message, setLogger, Worker } from "@taskq/core";
 import { startRabbitmq } from "@taskq/test-servers";
 import { connect } from "amqplib";
-import { median, table } from "./lib.mjs";
+import { median, quantile, table, writeSummary } from "./lib.mjs";
 
 setLogger({ debug() {}, info() {}, warn: console.warn, error: console.error });
 
@@ -15,6 +15,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
 
 const server = await startRabbitmq();
 const rate = (r) => `${Math.round(r).toLocaleString("en-US")}/s`;
@@ -126,6 +127,34 @@ async function taskqConsume(queue) {
   return N / seconds;
 }
 
+/** enqueue -> start on an idle worker: one message at a time, each carrying its send time. */
+async function taskqLatency(queue) {
+  const broker = new RabbitmqBroker({ url: server.url });
+  const latencies = [];
+  let arrived;
+  const noop = actor(
+    (sentAt) => {
+      latencies.push(performance.now() - sentAt);
+      arrived?.();
+    },
+    { broker, actorName: "noop", queueName: queue },
+  );
+  const worker = new Worker(broker, { concurrency: CONCURRENCY, workerTimeout: 1000 });
+  await worker.start();
+  for (let i = 0; i < 200 + LATENCY_SAMPLES; i++) {
+    const started = new Promise((r) => {
+      arrived = r;
+    });
+    await noop.send(performance.now());
+    await started;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await worker.stop();
+  await broker.close();
+  const samples = latencies.slice(200);
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+}
+
 try {
   console.log(
     `RabbitMQ ${server.url.replace(/\/\/.*@/, "//")}; ${N.toLocaleString("en-US")} messages, confirm window ${WINDOW}, prefetch ${PREFETCH}, worker concurrency ${CONCURRENCY}, median of ${RUNS} runs, Node ${process.version}\n`,
@@ -147,6 +176,38 @@ try {
     rows.push([label, rate(raw), rate(taskq), `${((taskq / raw) * 100).toFixed(0)}%`]);
   }
   console.log(table(rows));
+  const lat = await taskqLatency("bench_latency");
+  console.log(
+    `\nenqueue -> start on an idle worker (${LATENCY_SAMPLES} samples): p50 ${lat.p50.toFixed(3)} ms, p99 ${lat.p99.toFixed(3)} ms`,
+  );
+  const enq = { raw: median(results.enqueue.raw), taskq: median(results.enqueue.taskq) };
+  const con = { raw: median(results.consume.raw), taskq: median(results.consume.taskq) };
+  writeSummary("rabbitmq", [
+    {
+      scenario: `RabbitMQ enqueue, confirms (window ${WINDOW}), vs raw amqplib`,
+      taskq: rate(enq.taskq),
+      peer: rate(enq.raw),
+      ratio: `${(enq.taskq / enq.raw).toFixed(2)}×`,
+      target: "≥ 0.95×",
+      met: enq.taskq / enq.raw >= 0.95,
+    },
+    {
+      scenario: `RabbitMQ consume + ack (prefetch ${PREFETCH}) vs raw amqplib`,
+      taskq: rate(con.taskq),
+      peer: rate(con.raw),
+      ratio: `${(con.taskq / con.raw).toFixed(2)}×`,
+      target: "≥ 1.2×",
+      met: con.taskq / con.raw >= 1.2,
+    },
+    {
+      scenario: "RabbitMQ enqueue → start, idle worker, p50 / p99",
+      taskq: `${lat.p50.toFixed(2)} / ${lat.p99.toFixed(2)} ms`,
+      peer: "",
+      ratio: "",
+      target: "p99 ≤ 5 ms",
+      met: lat.p99 <= 5,
+    },
+  ]);
 } finally {
   await server.destroy();
 }

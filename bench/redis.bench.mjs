@@ -2,11 +2,10 @@
 // run: processing throughput (one worker process, no-op jobs, concurrency 50, pre-enqueued),
 // batched enqueue throughput, enqueue -> start latency on an idle worker, and worker memory
 // over a long run. Results: a table on stdout and results/redis.json.
-import { fork } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { startRedis } from "@taskq/test-servers";
-import { Redis } from "ioredis";
-import { median, table } from "./lib.mjs";
+import { median, table, writeSummary } from "./lib.mjs";
+import { child, throughput } from "./redis/runner.mjs";
 import { flushAll, systems } from "./redis/systems.mjs";
 
 const N = Number(process.env.BENCH_MESSAGES ?? 50_000);
@@ -14,64 +13,32 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 2000);
 const MEMORY_MESSAGES = Number(process.env.BENCH_MEMORY_MESSAGES ?? 1_000_000);
+const SEND_LOOP = Number(process.env.BENCH_SEND_LOOP ?? 5000);
 const ORDER = ["taskq", "bullmq", "beequeue"];
-// Processing throughput also runs taskq with MessageState on Redis, interleaved with the rest.
-const THROUGHPUT = ["taskq", "taskqState", "bullmq", "beequeue"];
+const THROUGHPUT = ORDER;
 
-function child(system, url, mode, count) {
-  const proc = fork(
-    new URL("./redis/worker-child.mjs", import.meta.url),
-    [system, url, mode, String(count), String(CONCURRENCY)],
-    {
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      execArgv: (process.env.BENCH_WORKER_FLAGS ?? "").split(" ").filter(Boolean),
-    },
-  );
-  const waiters = [];
-  proc.on("message", (m) => {
-    const i = waiters.findIndex((w) => w.match(m));
-    if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
-  });
-  const next = (match) => new Promise((resolve) => waiters.push({ match, resolve }));
-  return {
-    ready: next((m) => m.ready),
-    done: next((m) => m.done),
-    report: () => {
-      const p = next((m) => m.latencies);
-      proc.send("report");
-      return p;
-    },
-    stop: () => {
-      proc.send("stop");
-      return new Promise((r) => proc.once("exit", r));
-    },
-  };
-}
-
-/** Redis's CPU time so far (user + system), µs. */
-async function redisCpu(url) {
-  const client = new Redis(url);
-  const info = await client.info("cpu");
-  client.disconnect();
-  const read = (k) => Number(new RegExp(`${k}:([0-9.]+)`).exec(info)[1]);
-  return (read("used_cpu_user") + read("used_cpu_sys")) * 1e6;
-}
-
-async function throughput(system, url) {
+/**
+ * Single sends in a loop: awaited one after another (round-trip bound), and 1,000 started in
+ * one turn then awaited together (what a request handler fanning out, or a loop that does not
+ * await each send, does). Messages/s.
+ */
+async function sendLoop(system, url) {
   await flushAll(url);
-  const enqueueMs = await systems[system].enqueue(url, N);
-  const worker = child(system, url, "throughput", N);
-  await worker.ready;
-  const before = await redisCpu(url);
-  const result = await worker.done;
-  const redisPerJob = ((await redisCpu(url)) - before) / N;
-  await worker.stop();
-  return {
-    enqueueRate: N / (enqueueMs / 1000),
-    rate: result.rate,
-    workerCpu: result.cpuPerJob,
-    redisCpu: redisPerJob,
-  };
+  const producer = await systems[system].send(url);
+  for (let i = 0; i < 100; i++) await producer.send(i);
+  let started = performance.now();
+  for (let i = 0; i < SEND_LOOP; i++) await producer.send(i);
+  const awaited = SEND_LOOP / ((performance.now() - started) / 1000);
+  const turn = SEND_LOOP * 4;
+  started = performance.now();
+  for (let i = 0; i < turn; i += 1000) {
+    const pending = [];
+    for (let j = i; j < i + 1000; j++) pending.push(producer.send(j));
+    await Promise.all(pending);
+  }
+  const perTurn = turn / ((performance.now() - started) / 1000);
+  await producer.close();
+  return { awaited, perTurn };
 }
 
 async function latency(system, url) {
@@ -136,8 +103,10 @@ console.log(
 );
 try {
   const runs = Object.fromEntries(THROUGHPUT.map((s) => [s, []]));
+  const sends = Object.fromEntries(ORDER.map((s) => [s, []]));
   for (let run = 0; run < RUNS; run++) {
-    for (const system of THROUGHPUT) runs[system].push(await throughput(system, server.url));
+    for (const system of THROUGHPUT) runs[system].push(await throughput(system, server.url, N));
+    for (const system of ORDER) sends[system].push(await sendLoop(system, server.url));
   }
   const results = {};
   for (const system of THROUGHPUT) {
@@ -162,49 +131,27 @@ try {
     ]),
   );
 
-  const withState = results.taskqState;
-  const stateRatio = withState.rate / t.rate;
-  const stateCost = {
-    worker: withState.workerCpu - t.workerCpu,
-    redis: withState.redisCpu - t.redisCpu,
-  };
+  const send = {};
+  for (const system of ORDER) {
+    send[system] = {
+      awaited: median(sends[system].map((r) => r.awaited)),
+      perTurn: median(sends[system].map((r) => r.perTurn)),
+    };
+  }
   console.log(
-    `\nMessageState on Redis (pending, started, success recorded per message), same run:\n`,
+    `\nsingle sends in a loop (${SEND_LOOP.toLocaleString("en-US")} awaited one by one; ${(SEND_LOOP * 4).toLocaleString("en-US")} as 1,000 started per turn, awaited together):\n`,
   );
-  const us = (v) => `${v.toFixed(2)} µs`;
   console.log(
     table([
-      [
-        "taskq",
-        "processing",
-        "with / without",
-        "worker CPU / msg",
-        "Redis CPU / msg",
-        "batched enqueue",
-        "with / without",
-      ],
-      [
-        systems.taskq.label,
-        rate(t.rate),
-        "1.00",
-        us(t.workerCpu),
-        us(t.redisCpu),
-        rate(t.enqueueRate),
-        "1.00",
-      ],
-      [
-        systems.taskqState.label,
-        rate(withState.rate),
-        stateRatio.toFixed(2),
-        us(withState.workerCpu),
-        us(withState.redisCpu),
-        rate(withState.enqueueRate),
-        (withState.enqueueRate / t.enqueueRate).toFixed(2),
-      ],
+      ["system", "awaited each", "taskq ×", "1,000 per turn", "taskq ×"],
+      ...ORDER.map((s) => [
+        systems[s].label,
+        rate(send[s].awaited),
+        (send.taskq.awaited / send[s].awaited).toFixed(2),
+        rate(send[s].perTurn),
+        (send.taskq.perTurn / send[s].perTurn).toFixed(2),
+      ]),
     ]),
-  );
-  console.log(
-    `\nState tracking: ${(stateRatio * 100).toFixed(0)}% of the processing throughput without it (target ≥ 70%); it costs ${us(stateCost.worker)} of worker CPU and ${us(stateCost.redis)} of Redis CPU per message.`,
   );
 
   const lat = {};
@@ -223,6 +170,54 @@ try {
     ]),
   );
 
+  const x = (a, b) => `${(a / b).toFixed(2)}×`;
+  writeSummary("redis", [
+    {
+      scenario: "Redis processing, no-op, 1 worker process, vs BullMQ",
+      taskq: rate(t.rate),
+      peer: rate(results.bullmq.rate),
+      ratio: x(t.rate, results.bullmq.rate),
+    },
+    {
+      scenario: "Redis processing, no-op, 1 worker process, vs Bee-Queue",
+      taskq: rate(t.rate),
+      peer: rate(results.beequeue.rate),
+      ratio: x(t.rate, results.beequeue.rate),
+    },
+    {
+      scenario: "Redis batched enqueue (1,000) vs Bee-Queue saveAll",
+      taskq: rate(t.enqueueRate),
+      peer: rate(results.beequeue.enqueueRate),
+      ratio: x(t.enqueueRate, results.beequeue.enqueueRate),
+      target: "≥ 1.5×",
+      met: t.enqueueRate / results.beequeue.enqueueRate >= 1.5,
+    },
+    {
+      scenario: "Redis send() loop, 1,000 per turn, vs BullMQ add()",
+      taskq: rate(send.taskq.perTurn),
+      peer: rate(send.bullmq.perTurn),
+      ratio: x(send.taskq.perTurn, send.bullmq.perTurn),
+      target: "≥ 3×",
+      met: send.taskq.perTurn / send.bullmq.perTurn >= 3,
+    },
+    {
+      scenario: "Redis send() loop, each awaited, vs BullMQ add()",
+      taskq: rate(send.taskq.awaited),
+      peer: rate(send.bullmq.awaited),
+      ratio: x(send.taskq.awaited, send.bullmq.awaited),
+      target: "≥ 3×",
+      met: send.taskq.awaited / send.bullmq.awaited >= 3,
+    },
+    {
+      scenario: "Redis enqueue → start, idle worker, p50 / p99",
+      taskq: `${lat.taskq.p50.toFixed(2)} / ${lat.taskq.p99.toFixed(2)} ms`,
+      peer: `BullMQ ${lat.bullmq.p50.toFixed(2)} / ${lat.bullmq.p99.toFixed(2)} ms`,
+      ratio: "",
+      target: "p99 ≤ 2 ms",
+      met: lat.taskq.p99 <= 2,
+    },
+  ]);
+
   let mem;
   if (MEMORY_MESSAGES > 0) {
     mem = await memory(server.url);
@@ -235,7 +230,7 @@ try {
   mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
   writeFileSync(
     new URL("./results/redis.json", import.meta.url),
-    JSON.stringify(
+    `${JSON.stringify(
       {
         date: new Date().toISOString(),
         node: process.version,
@@ -243,17 +238,13 @@ try {
         CONCURRENCY,
         runs,
         results,
-        messageState: {
-          ratio: stateRatio,
-          workerCpuMicrosPerMessage: stateCost.worker,
-          redisCpuMicrosPerMessage: stateCost.redis,
-        },
         latency: lat,
+        sends,
         memory: mem,
       },
       null,
       2,
-    ),
+    )}\n`,
   );
 } finally {
   await server.stop();

@@ -1,11 +1,15 @@
 // One adapter per system measured: how it enqueues a batch and how a worker consumes.
 // Each consumes no-op jobs with the same concurrency on the same Redis.
 import { RedisBroker } from "@taskq/broker-redis";
-import { actor, MessageState, setLogger, Worker as TaskqWorker } from "@taskq/core";
+import { RedisCancelBackend } from "@taskq/cancel-redis";
+import { actor, Cancel, MessageState, setLogger, Worker as TaskqWorker } from "@taskq/core";
+import { OpenTelemetry } from "@taskq/opentelemetry";
+import { Prometheus } from "@taskq/prometheus";
 import { RedisStateBackend } from "@taskq/state-redis";
 import BeeQueue from "bee-queue";
 import { Queue as BullQueue, Worker as BullWorker } from "bullmq";
 import { Redis } from "ioredis";
+import { registerSdk } from "../otel-sdk.mjs";
 
 setLogger({ debug() {}, info() {}, warn: console.warn, error: console.error });
 
@@ -27,27 +31,49 @@ function hostPort(url) {
   return { host: u.hostname, port: Number(u.port) };
 }
 
-/** A RedisBroker, with MessageState on the same Redis when `withState`. */
-function taskqBroker(url, withState) {
+/**
+ * The middleware a taskq variant adds, each on the same Redis; close() undoes what it opened.
+ * "otelSdk" registers a real SDK in the process (it is one per process: the worker child).
+ */
+const EXTRAS = {
+  none: () => [],
+  state: (url) => [
+    new MessageState({ backend: new RedisStateBackend({ url, namespace: "bench" }) }),
+  ],
+  cancel: (_url, broker) => [
+    new Cancel({ backend: new RedisCancelBackend({ client: broker.client, namespace: "bench" }) }),
+  ],
+  prometheus: () => [new Prometheus({ host: "127.0.0.1", port: 0 })],
+  otel: () => [new OpenTelemetry()],
+  otelSdk: () => {
+    if (!sdkRegistered) registerSdk(2_000_000);
+    sdkRegistered = true;
+    return [new OpenTelemetry()];
+  },
+};
+let sdkRegistered = false;
+
+/** A RedisBroker with the variant's middleware. */
+function taskqBroker(url, extras) {
   const broker = new RedisBroker({ url, namespace: "bench" });
-  if (withState) {
-    broker.addMiddleware(
-      new MessageState({ backend: new RedisStateBackend({ url, namespace: "bench" }) }),
-    );
-  }
+  for (const m of EXTRAS[extras](url, broker)) broker.addMiddleware(m);
   return broker;
 }
 
 async function closeBroker(broker) {
-  for (const m of broker.middleware) if (m instanceof MessageState) await m.backend.close();
+  for (const m of broker.middleware) {
+    if (m instanceof MessageState) await m.backend.close();
+    if (m instanceof Prometheus) await m.close();
+    if (m instanceof Cancel) await m.backend.close();
+  }
   await broker.close();
 }
 
-function taskq(label, withState) {
+function taskq(label, extras) {
   return {
     label,
     async enqueue(url, n, payload = () => 0) {
-      const broker = taskqBroker(url, withState);
+      const broker = taskqBroker(url, extras);
       const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
       const started = performance.now();
       for (let i = 0; i < n; i += BATCH) {
@@ -60,12 +86,12 @@ function taskq(label, withState) {
       return elapsed;
     },
     async send(url) {
-      const broker = taskqBroker(url, withState);
+      const broker = taskqBroker(url, extras);
       const noop = actor(() => undefined, { broker, actorName: "noop", queueName: QUEUE });
       return { send: (value) => noop.send(value), close: () => closeBroker(broker) };
     },
     async work(url, concurrency, onJob) {
-      const broker = taskqBroker(url, withState);
+      const broker = taskqBroker(url, extras);
       actor((value) => onJob(value), { broker, actorName: "noop", queueName: QUEUE });
       const worker = new TaskqWorker(broker, { concurrency, workerTimeout: 1000 });
       await worker.start();
@@ -78,9 +104,13 @@ function taskq(label, withState) {
 }
 
 export const systems = {
-  taskq: taskq("taskq (RedisBroker)", false),
+  taskq: taskq("taskq (RedisBroker)", "none"),
   // The same, every message's state recorded in Redis: pending, started, success.
-  taskqState: taskq("taskq + MessageState", true),
+  taskqState: taskq("taskq + MessageState", "state"),
+  taskqCancel: taskq("taskq + Cancel (cancel-redis)", "cancel"),
+  taskqPrometheus: taskq("taskq + Prometheus", "prometheus"),
+  taskqOtel: taskq("taskq + OpenTelemetry, no SDK", "otel"),
+  taskqOtelSdk: taskq("taskq + OpenTelemetry, SDK", "otelSdk"),
 
   bullmq: {
     label: "BullMQ",

@@ -30,6 +30,7 @@ import type { DataScriptCommands } from "./data-scripts.js";
 import { withDataScripts } from "./data-scripts.js";
 import { DeadLetters } from "./dead-letters.js";
 import { type Enqueued, enqueueAndWait } from "./enqueue.js";
+import { EnqueueBatcher } from "./enqueue-batcher.js";
 import { Heartbeat } from "./heartbeat.js";
 import { Keys } from "./keys.js";
 import { Maintenance } from "./maintenance.js";
@@ -91,6 +92,7 @@ export class RedisBroker extends Broker {
   private readonly heartbeats: Heartbeat;
   private readonly maintenance: Maintenance;
   private readonly deadLetters: DeadLetters;
+  private readonly batcher: EnqueueBatcher;
   private readonly pauseWatch: PauseWatch;
   private readonly consumers = new Map<string, Set<RedisConsumer>>();
   /** Cluster mode: the queues recorded in this worker's registry (or being recorded). */
@@ -117,7 +119,12 @@ export class RedisBroker extends Broker {
             resolved.cluster.options,
             resolved.connection,
           )
-        : createClient("RedisBroker", resolved.url, resolved.connection));
+        : createClient("RedisBroker", resolved.url, {
+            // The broker batches its own commands (one enqueue call per queue and turn, acks
+            // riding on fetches); ioredis's auto-pipelining would only add a Pipeline per command.
+            enableAutoPipelining: false,
+            ...resolved.connection,
+          }));
     this.client = withDataScripts(withScripts(client));
     this.connection = new RedisConnection({
       client: withDataScripts(this.client),
@@ -142,6 +149,10 @@ export class RedisBroker extends Broker {
       () => [...this.consumers.keys()],
     );
     this.deadLetters = new DeadLetters(this.connection, this.keys);
+    this.batcher = new EnqueueBatcher(
+      (q, pairs, what) => this.sendChunk(q, pairs, what),
+      ENQUEUE_CHUNK,
+    );
     this.pauseWatch = new PauseWatch(this.connection, this.keys, this.log, (names) =>
       this.notePausedQueues(names),
     );
@@ -184,18 +195,10 @@ export class RedisBroker extends Broker {
     return [copy, id, copy.encodeForText()];
   }
 
+  /** Stored with the other messages enqueued on its queue in the same turn (one Lua call). */
   protected async doEnqueue<R>(message: Message<R>): Promise<Message<R>> {
     const [copy, id, data] = this.prepareForRedis(message);
-    const q = copy.queueName;
-    const k = this.keys;
-    const n = this.waitReplicas;
-    const wait = this.connectionTimeout;
-    const done = await this.connection.run(
-      () => `enqueue message ${message.messageId} on ${q}`,
-      (client) => enqueueAndWait(client, k, q, "0", [id, data], n, wait),
-      { retry: (client) => enqueueAndWait(client, k, q, "1", [id, data], n, wait) },
-    );
-    this.checkReplicas(done, `message ${message.messageId}`, q);
+    await this.batcher.add(copy.queueName, copy.messageId, id, data);
     return copy;
   }
 
@@ -207,41 +210,33 @@ export class RedisBroker extends Broker {
     messages: readonly Message<R>[],
   ): Promise<Message<R>[]> {
     const out: Message<R>[] = [];
-    const sent: Promise<void>[] = [];
-    const byQueue = new Map<string, (string | Uint8Array)[]>();
-    const k = this.keys;
-    const n = this.waitReplicas;
-    const wait = this.connectionTimeout;
-    const send = (q: string, pairs: (string | Uint8Array)[]) => {
-      sent.push(
-        this.connection
-          .run(
-            () => `enqueue ${pairs.length / 2} of ${messages.length} messages on ${q}`,
-            (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
-            { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
-          )
-          .then((done) => this.checkReplicas(done, `${pairs.length / 2} messages`, q)),
-      );
-    };
+    const sent: Promise<unknown>[] = [];
+    let last: Promise<unknown> | undefined;
     for (const message of messages) {
       const [copy, id, data] = this.prepareForRedis(message);
       out.push(copy);
-      let pairs = byQueue.get(copy.queueName);
-      if (pairs === undefined) {
-        pairs = [];
-        byQueue.set(copy.queueName, pairs);
-      }
-      pairs.push(id, data);
-      if (pairs.length >= ENQUEUE_CHUNK * 2) {
-        send(copy.queueName, pairs);
-        byQueue.delete(copy.queueName);
-      }
+      const done = this.batcher.add(copy.queueName, copy.messageId, id, data);
+      // Messages of one chunk share its promise: keep one per chunk.
+      if (done !== last) sent.push(done);
+      last = done;
     }
-    for (const [q, pairs] of byQueue) send(q, pairs);
     const results = await Promise.allSettled(sent);
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
     return out;
+  }
+
+  /** One chunk, and with `waitReplicas` the wait for that many replicas to have it. */
+  private async sendChunk(q: string, pairs: (string | Uint8Array)[], what: () => string) {
+    const k = this.keys;
+    const n = this.waitReplicas;
+    const wait = this.connectionTimeout;
+    const done = await this.connection.run(
+      what,
+      (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
+      { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
+    );
+    this.checkReplicas(done, pairs.length === 2 ? "the message" : `${pairs.length / 2} messages`, q);
   }
 
   /** A send is done only once `waitReplicas` replicas have it. */
@@ -475,6 +470,8 @@ export class RedisBroker extends Broker {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Messages already sent in this turn go out before the connection closes.
+    this.batcher.flush();
     this.heartbeats.stop();
     const holding = [...this.consumers.values()].some((set) => [...set].some((c) => c.holding));
     if (!holding && this.connection.ready) {

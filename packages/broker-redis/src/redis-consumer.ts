@@ -77,6 +77,8 @@ export class RedisConsumer implements Consumer {
   private reconcileNeeded = false;
   private fetching = false;
   private closed = false;
+  /** The wake-up subscription is in place: notices published from then on are kept. */
+  private listening = false;
 
   constructor(host: ConsumerHost, queueName: string) {
     this.host = host;
@@ -97,6 +99,13 @@ export class RedisConsumer implements Consumer {
 
   async fetch(max: number, options: FetchOptions): Promise<MessageProxy[]> {
     if (this.closed) return [];
+    if (!this.listening) {
+      // A notice published before the subscription is in place reaches nobody: looking at
+      // the queue only after it is, a message enqueued in between is seen by this fetch
+      // instead of waiting for the next poll (workerTimeout).
+      await this.waker.ready();
+      this.listening = true;
+    }
     const batch = await this.fetchOnce(max, options.signal);
     if (batch.length > 0 || options.signal?.aborted) return batch;
     await this.waker.wait(options.timeout, options.signal);

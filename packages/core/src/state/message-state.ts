@@ -255,10 +255,13 @@ export class MessageState extends Middleware implements ProgressRecorder, Settle
       ttl: this.ttl,
     };
     (proxy as Tracked)[STARTED] = started;
-    void this.writes.add(started);
+    void this.writes.add(started, false);
   }
 
   override afterReceiveMessages(broker: Broker, messages: readonly MessageProxy[]): void {
+    // The last batch's transitions go now: Redis has just served this fetch, and the next
+    // one comes only once the worker has worked through part of this batch.
+    this.writes.flush();
     for (const proxy of messages) {
       if (broker.findActor(proxy.actorName) !== undefined) continue;
       (proxy as Tracked)[OUTCOME] = { kind: "unknown", broker };
@@ -352,15 +355,19 @@ export class MessageState extends Middleware implements ProgressRecorder, Settle
       // Its start has not been written yet: write its end in its place.
       started.status = status;
       Object.assign(started.changes, changes);
+      if (broker instanceof LocalBroker) this.writes.soon();
       return this.writes.written();
     }
-    return this.writes.add({
-      messageId: message.messageId,
-      status,
-      retries: retriesOf(message.options),
-      changes,
-      initial: () => this.initial(broker, message, status, message.messageTimestamp),
-      ttl: this.ttl,
-    });
+    return this.writes.add(
+      {
+        messageId: message.messageId,
+        status,
+        retries: retriesOf(message.options),
+        changes,
+        initial: () => this.initial(broker, message, status, message.messageTimestamp),
+        ttl: this.ttl,
+      },
+      broker instanceof LocalBroker,
+    );
   }
 }

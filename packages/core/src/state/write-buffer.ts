@@ -4,13 +4,19 @@ import type { StateUpdate } from "./types.js";
 
 const log = lazyLogger("taskq.middleware.MessageState");
 
+/** Longest a worker's transition waits for the next fetched batch, ms. */
+const LINGER = 5;
+
 const GENERATION = Symbol("taskq.writeBuffer.generation");
 type Marked = StateUpdate & { [GENERATION]?: number };
 
 /**
- * The transitions of one turn of the event loop, handed to the backend in one `write` (a
- * fetched batch's starts and ends go together). The start of a message still in the buffer
- * when it ends is turned into its end, so a fast actor costs the backend one transition.
+ * Transitions gathered and handed to the backend in one `write`. Those someone waits for (a
+ * send's pending, a progress report) go at the end of the turn of the event loop; a worker's
+ * starts and ends go when the worker takes in its next fetched batch (`flush()`), so a fetched
+ * batch costs one write, made while Redis has just served the fetch rather than when the
+ * next fetch needs it — or after `LINGER` ms at the latest. The start of a message still
+ * here when it ends is turned into its end, so a fast actor costs the backend one transition.
  */
 export class WriteBuffer {
   private readonly backend: StateBackend;
@@ -23,13 +29,18 @@ export class WriteBuffer {
   /** The write under way, if any. */
   private inFlight: Promise<void> | undefined;
   private failing = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
 
   constructor(backend: StateBackend) {
     this.backend = backend;
   }
 
-  /** Add a transition; the promise settles once the write that carries it does. */
-  add(update: StateUpdate): Promise<void> {
+  /**
+   * Add a transition; the promise settles once the write that carries it does. `waited`: the
+   * caller waits for it, so it goes at the end of this turn.
+   */
+  add(update: StateUpdate, waited = true): Promise<void> {
     this.updates.push(update);
     (update as Marked)[GENERATION] = this.generation;
     if (this.current === undefined) {
@@ -40,7 +51,11 @@ export class WriteBuffer {
       // Callers that do not wait (the worker's transitions) must not leave a rejection
       // unhandled: the failure is logged once below.
       this.current.catch(() => {});
-      setImmediate(() => this.flush());
+    }
+    if (waited) this.immediate ??= setImmediate(() => this.flush());
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flush(), LINGER);
+      this.timer.unref();
     }
     return this.current;
   }
@@ -55,13 +70,25 @@ export class WriteBuffer {
     return this.current ?? Promise.resolve();
   }
 
-  /** Resolve once what was added so far is written (failures are not this caller's). */
+  /** Hand what is waiting to the backend at the end of this turn. */
+  soon(): void {
+    if (this.current !== undefined) this.immediate ??= setImmediate(() => this.flush());
+  }
+
+  /** Write what was added so far; resolve once written (failures are not this caller's). */
   async settled(): Promise<void> {
+    this.flush();
     const pending = [this.current, this.inFlight].filter((p) => p !== undefined);
     if (pending.length > 0) await Promise.allSettled(pending);
   }
 
-  private flush(): void {
+  /** Hand what is waiting to the backend now. */
+  flush(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (this.current === undefined) return;
     const updates = this.updates;
     const release = this.release!;
     const fail = this.fail!;
