@@ -236,7 +236,11 @@ export class RedisBroker extends Broker {
       (client) => enqueueAndWait(client, k, q, "0", pairs, n, wait),
       { retry: (client) => enqueueAndWait(client, k, q, "1", pairs, n, wait) },
     );
-    this.checkReplicas(done, pairs.length === 2 ? "the message" : `${pairs.length / 2} messages`, q);
+    this.checkReplicas(
+      done,
+      pairs.length === 2 ? "the message" : `${pairs.length / 2} messages`,
+      q,
+    );
   }
 
   /** A send is done only once `waitReplicas` replicas have it. */
