@@ -1,5 +1,5 @@
 import { type Logger, serialReader } from "@taskq/core";
-import type { Channel } from "amqplib";
+import type { Channel, ConfirmChannel } from "amqplib";
 import type { AmqpConnection } from "./connection.js";
 import type { QueueType } from "./options.js";
 
@@ -35,9 +35,14 @@ export async function readFlag(
   return (await ch.assertQueue(flagQueue(queueName), flagOptions(queueType))).messageCount > 0;
 }
 
-/** Set or clear the flag, then tell every watching broker (same channel: in that order). */
+/**
+ * Set or clear the flag, then tell every watching broker (same channel: in that order). The
+ * flag message is confirmed before the notice goes out and before this resolves, so a read
+ * made after (here or by a watcher) sees it: a quorum queue counts a message only once a
+ * majority has it.
+ */
 export async function writeFlag(
-  ch: Channel,
+  ch: ConfirmChannel,
   queueName: string,
   paused: boolean,
   queueType: QueueType,
@@ -45,7 +50,10 @@ export async function writeFlag(
   const flag = flagQueue(queueName);
   await ch.assertQueue(flag, flagOptions(queueType));
   await ch.purgeQueue(flag);
-  if (paused) ch.sendToQueue(flag, Buffer.from("paused"), { persistent: true });
+  if (paused) {
+    ch.sendToQueue(flag, Buffer.from("paused"), { persistent: true });
+    await ch.waitForConfirms();
+  }
   await ch.assertExchange(CONTROL_EXCHANGE, "fanout", { durable: true });
   ch.publish(CONTROL_EXCHANGE, "", Buffer.from(JSON.stringify({ queue: queueName, paused })));
 }

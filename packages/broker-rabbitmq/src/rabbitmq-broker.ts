@@ -26,7 +26,7 @@ import {
   validateOptions,
   xqName,
 } from "@taskq/core";
-import type { Channel, GetMessage } from "amqplib";
+import type { Channel, ConfirmChannel, GetMessage } from "amqplib";
 import { AmqpConnection } from "./connection.js";
 import { DEAD_LETTER_SCAN_LIMIT, deadLetterInfo } from "./dead-letters.js";
 import { LogThrottle } from "./log-throttle.js";
@@ -398,11 +398,27 @@ export class RabbitmqBroker extends Broker {
    * sends a notice on the fanout exchange `taskq.control`, which every watching broker reads.
    */
   override async pauseQueue(queueName: string): Promise<void> {
-    await writeFlag(await this.admin(), this.pauseName(queueName), true, this.queueType);
+    await this.withConfirmChannel((ch) =>
+      writeFlag(ch, this.pauseName(queueName), true, this.queueType),
+    );
   }
 
   override async resumeQueue(queueName: string): Promise<void> {
-    await writeFlag(await this.admin(), this.pauseName(queueName), false, this.queueType);
+    await this.withConfirmChannel((ch) =>
+      writeFlag(ch, this.pauseName(queueName), false, this.queueType),
+    );
+  }
+
+  /** A confirm channel of its own for a rare admin write that must be confirmed. */
+  private async withConfirmChannel<T>(use: (ch: ConfirmChannel) => Promise<T>): Promise<T> {
+    const model = await this.connection.get();
+    const ch = await model.createConfirmChannel();
+    ch.on("error", () => {});
+    try {
+      return await use(ch);
+    } finally {
+      await ch.close().catch(() => {});
+    }
   }
 
   /** The declared queues whose flag is set (RabbitMQ cannot list queues by name pattern). */
