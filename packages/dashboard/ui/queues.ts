@@ -1,16 +1,11 @@
 import { html } from "htm/preact";
+import type { QueueSummary } from "../src/queues.js";
 import { useEffect, useState } from "preact/hooks";
 import { api, Link, Problem, readOnly, useEvent } from "./lib.js";
 import { Sparkline } from "./sparkline.js";
 
-interface Queue {
-  name: string;
-  ready: number;
-  delayed: number;
-  dead: number;
-  inProgress: number;
-  paused: boolean;
-}
+// The API's own shape (a type-only import: nothing of the server is bundled).
+type Queue = QueueSummary;
 
 /** Points kept per queue: a minute of counts events. */
 const POINTS = 60;
