@@ -1,6 +1,6 @@
 import { html } from "htm/preact";
-import type { QueueSummary } from "../src/queues.js";
 import { useEffect, useState } from "preact/hooks";
+import type { QueueSummary } from "../src/queues.js";
 import { api, Link, Problem, readOnly, useEvent } from "./lib.js";
 import { Sparkline } from "./sparkline.js";
 
