@@ -156,6 +156,10 @@ export class RedisConsumer implements Consumer {
       );
     } catch (err) {
       this.putBack(ids, done);
+      // The script may have run and its reply been lost (a connection cut, a master killed
+      // and its replica promoted: a Cluster client never reports "ready" again for that).
+      // The next fetch first gives back what the acks set holds that nobody here knows of.
+      this.reconcileNeeded = true;
       // Stopping while waiting for the connection is not a failure.
       if (signal?.aborted) return [];
       throw err;
